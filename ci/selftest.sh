@@ -1,0 +1,62 @@
+#!/bin/sh
+# Test the tests: run each broken subject against the clauses that name its
+# bug and require every one of them to FAIL; then check that expectations turn
+# a listed failure into xfail (exit 0) and a listed pass into xpass (exit 1).
+set -u
+build=${BUILD:-build}
+out=$build/selftest
+rm -rf "$out"
+mkdir -p "$out/empty-expect"
+caught=0
+missed=0
+
+status_of() { # results.json subject clause -> status
+	grep -F "\"clause\": \"$2\"" "$1" | grep -F "\"subject\": \"$3\"" |
+		sed -E 's/.*"status": "([a-z]+)".*/\1/' | head -n 1
+}
+
+while IFS="$(printf '\t')" read -r id name clauses; do
+	case $id in '#'* | '') continue ;; esac
+	glob="@($(echo $clauses | tr ' ' '|'))"
+	REPORT_DIR=$out/$name EXPECT_DIR=$out/empty-expect CLAUSE="$glob" \
+		sh ci/conformance.sh "$build" "$build/broken/$name.so" >"$out/$name.log" 2>&1
+	for c in $clauses; do
+		st=$(status_of "$out/$name/results.json" "$c" "$name")
+		if [ "$st" = fail ]; then
+			echo "caught: $name by $c"
+			caught=$((caught + 1))
+		else
+			echo "MISSED: $name by $c (status: ${st:-none}; log: $out/$name.log)"
+			missed=$((missed + 1))
+		fi
+	done
+done <ci/selftest/mutants.tsv
+
+# Expectations: a listed clause that fails is xfail, one that passes is xpass.
+first=$(awk -F'\t' '!/^#/ {print $2; exit}' ci/selftest/mutants.tsv)
+bug=$(awk -F'\t' '!/^#/ {split($3, c, " "); print c[1]; exit}' ci/selftest/mutants.tsv)
+mkdir -p "$out/expect-xfail" "$out/expect-xpass"
+echo "$bug  planted bug, listed on purpose" >"$out/expect-xfail/$first"
+echo "SHMBUF-ITEM-2  passes, listed on purpose" >"$out/expect-xpass/$first"
+REPORT_DIR=$out/xfail EXPECT_DIR=$out/expect-xfail CLAUSE="$bug" \
+	sh ci/conformance.sh "$build" "$build/broken/$first.so" >"$out/xfail.log" 2>&1
+rc_xfail=$?
+REPORT_DIR=$out/xpass EXPECT_DIR=$out/expect-xpass CLAUSE="SHMBUF-ITEM-2" \
+	sh ci/conformance.sh "$build" "$build/broken/$first.so" >"$out/xpass.log" 2>&1
+rc_xpass=$?
+if [ "$(status_of "$out/xfail/results.json" "$bug" "$first")" = xfail ] && [ $rc_xfail = 0 ]; then
+	echo "expectations: a listed failure is xfail and does not fail the run"
+	caught=$((caught + 1))
+else
+	echo "EXPECTATIONS BROKEN: listed failure not reported as xfail (rc $rc_xfail)"
+	missed=$((missed + 1))
+fi
+if [ "$(status_of "$out/xpass/results.json" SHMBUF-ITEM-2 "$first")" = xpass ] && [ $rc_xpass != 0 ]; then
+	echo "expectations: a listed clause that passes is flagged xpass and fails the run"
+	caught=$((caught + 1))
+else
+	echo "EXPECTATIONS BROKEN: listed pass not flagged as xpass (rc $rc_xpass)"
+	missed=$((missed + 1))
+fi
+echo "selftest: $caught passed, $missed failed"
+[ "$missed" = 0 ]

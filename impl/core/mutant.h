@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Mutants: deliberately broken builds of the reference implementations, for
+ * the self-test of the conformance suite ("does each test go red when the
+ * behaviour it checks is broken?"). Build with -DIPC_MUTANT_ID=<n>; a normal
+ * build has IPC_MUTANT_ID 0 and every `if (IPC_MUTANT(X))` folds away.
+ *
+ * Keep the numbers stable: self-test scripts name mutants by number. The
+ * clause each mutant should trip is listed in docs/ref-shmbuf-design.md.
+ */
+#ifndef IPCSPEC_CORE_MUTANT_H
+#define IPCSPEC_CORE_MUTANT_H
+
+#ifndef IPC_MUTANT_ID
+#define IPC_MUTANT_ID 0
+#endif
+
+enum ipc_mutant_id {
+	IPC_MUTANT_NONE = 0,
+	IPC_MUTANT_CAP_OFF_BY_ONE = 1,   /* a bounded buffer accepts n + 1 items */
+	IPC_MUTANT_LOST_WAKEUP = 2,      /* put never wakes sleepers; sleeps are unsliced */
+	IPC_MUTANT_UNVALIDATED_LEN = 3,  /* get trusts the slot length from shared memory */
+	IPC_MUTANT_NO_EOD = 4,           /* get never reports IPC_EOD */
+	IPC_MUTANT_NO_EPIPE = 5,         /* put without consumers "succeeds", drops the item */
+	IPC_MUTANT_TIMEOUT_IGNORED = 6,  /* timed waits (timeout > 0) never expire */
+	IPC_MUTANT_NO_LOCK_STEAL = 7,    /* a dead owner's lock is never stolen */
+	IPC_MUTANT_COUNT_
+};
+
+#define IPC_MUTANT(x) (IPC_MUTANT_ID == IPC_MUTANT_##x)
+
+#endif

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ipcspec error convention, shared by every mechanism and every subject.
+ *
+ * A public function returns 0 or a count (>= 0) on success and a negative
+ * errno on failure. It never sets errno and never returns -1 as "see errno".
+ * On failure no partial effect is visible. Conditions that have no errno get
+ * reserved codes far below the real ones (IPC_EOD), so a zero-length item is
+ * never confused with end of data.
+ */
+#ifndef IPCSPEC_IPC_ERRORS_H
+#define IPCSPEC_IPC_ERRORS_H
+
+#include <errno.h>
+
+/* The one table: name, value, text. Tests compare against IPC_E*, never raw numbers. */
+#define IPC_ERRNO_MAP(XX)                                                    \
+	XX(EAGAIN, -EAGAIN, "would block: buffer full or empty")                 \
+	XX(EBADF, -EBADF, "handle not attached for this direction")              \
+	XX(EEXIST, -EEXIST, "name already exists")                               \
+	XX(EINVAL, -EINVAL, "invalid argument")                                  \
+	XX(EMSGSIZE, -EMSGSIZE, "item larger than the maximum or the buffer")    \
+	XX(ENAMETOOLONG, -ENAMETOOLONG, "name too long")                         \
+	XX(ENOENT, -ENOENT, "no such name")                                      \
+	XX(ENOMEM, -ENOMEM, "memory refused")                                    \
+	XX(ENOSYS, -ENOSYS, "operation not provided by this subject")            \
+	XX(EPIPE, -EPIPE, "every consumer has detached")                         \
+	XX(ETIMEDOUT, -ETIMEDOUT, "timed out")                                   \
+	XX(EUCLEAN, -EUCLEAN, "shared state is corrupt")                         \
+	XX(EUSERS, -EUSERS, "too many participants")                             \
+	XX(EOD, -4095, "end of data: every producer has detached")
+
+enum ipc_error {
+#define IPC__ERR_ENUM(name, value, text) IPC_##name = (value),
+	IPC_ERRNO_MAP(IPC__ERR_ENUM)
+#undef IPC__ERR_ENUM
+};
+
+/* Corruption detected in memory shared with a peer. */
+#define IPC_ECORRUPT IPC_EUCLEAN
+
+/* "IPC_EAGAIN" for a known code, NULL otherwise. */
+static inline const char *ipc_err_name(int err)
+{
+	switch (err) {
+#define IPC__ERR_NAME(name, value, text)                                     \
+	case (value):                                                            \
+		return "IPC_" #name;
+		IPC_ERRNO_MAP(IPC__ERR_NAME)
+#undef IPC__ERR_NAME
+	default:
+		return (void *)0;
+	}
+}
+
+/* A sentence for a known code, a generic one otherwise. */
+static inline const char *ipc_strerror(int err)
+{
+	switch (err) {
+#define IPC__ERR_TEXT(name, value, text)                                     \
+	case (value):                                                            \
+		return text;
+		IPC_ERRNO_MAP(IPC__ERR_TEXT)
+#undef IPC__ERR_TEXT
+	default:
+		return err >= 0 ? "success" : "unknown error";
+	}
+}
+
+#endif
