@@ -49,7 +49,7 @@ enum ipc_shmbuf_role {
 struct ipc_shmbuf_attr {
 	size_t capacity;  /* items; 0 = unbounded */
 	size_t max_item;  /* largest item in bytes, >= 1 */
-	size_t mem_limit; /* unbounded only: ceiling on memory for queued items, 0 = none */
+	size_t mem_limit; /* unbounded only (ignored when bounded): ceiling on memory for queued items, 0 = none */
 };
 
 struct ipc_shmbuf; /* a handle: one attachment, defined by the subject */

@@ -27,6 +27,8 @@ static struct ipct_tracked_map ipct__maps[IPCT_MAX_TRACKED];
 static size_t ipct__nmaps;
 static unsigned long ipct__vg_errors;
 
+extern int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
+
 int64_t ipct_now_ns(void)
 {
 	struct timespec ts;
@@ -138,9 +140,14 @@ void ipct_teardown(void)
 	for (size_t i = 0; i < ipct__nmaps && !stuck; i++)
 		munmap(ipct__maps[i].base, ipct__maps[i].len);
 	ipct__nhandles = ipct__nnames = ipct__nparties = ipct__nmaps = 0;
-	/* Valgrind findings do not fail a Criterion test by themselves. */
+	/* Valgrind and LeakSanitizer findings do not fail a Criterion test by
+	 * themselves: record the failure, then make the runner see a crash. */
 	if (VALGRIND_COUNT_ERRORS != ipct__vg_errors) {
-		fprintf(stderr, "ipcspec: valgrind reported errors in this test\n");
+		ipct__record_worker_failure("valgrind reported errors in this test");
+		abort();
+	}
+	if (__lsan_do_recoverable_leak_check && __lsan_do_recoverable_leak_check()) {
+		ipct__record_worker_failure("LeakSanitizer found a leak in this test");
 		abort();
 	}
 }

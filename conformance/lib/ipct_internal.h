@@ -12,5 +12,6 @@ void ipct__track_party(struct ipct_party *p);
 bool ipct__party_finished(struct ipct_party *p);
 bool ipct__party_is_process(struct ipct_party *p);
 const struct ipc_subject *ipct_resolve_subject(const char *spec);
+void ipct__record_worker_failure(const char *why);
 
 #endif

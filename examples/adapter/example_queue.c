@@ -19,6 +19,9 @@
  *
  * Build: make -C examples/adapter   ->   build/libexample_adapter.so
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strnlen, clock_gettime */
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -221,12 +224,13 @@ static int exq_attach(const char *name, int role, struct ipc_shmbuf **out)
 {
 	struct exq_queue **p;
 	struct ipc_shmbuf *h;
-	int rc = exq_name_check(name);
+	int rc;
 
-	if (rc != 0)
-		return rc;
 	if (out == NULL || (role != IPC_SHMBUF_PRODUCER && role != IPC_SHMBUF_CONSUMER))
 		return -EINVAL;
+	rc = exq_name_check(name);
+	if (rc != 0)
+		return rc;
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		return -ENOMEM;

@@ -29,6 +29,9 @@
  * counts of attached producers / consumers and "ever attached" flags give
  * IPC_EOD and -EPIPE as spec/shmbuf.h defines them.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strnlen */
+#endif
 #include <ck_pr.h>
 #include <ck_ring.h>
 #include <errno.h>

@@ -18,6 +18,9 @@
  * The creator writes the magic last, so an attacher that races a creation in
  * progress sees -EUCLEAN rather than half-initialised semaphores.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sem_clockwait (glibc >= 2.30) */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/* Clock, CPU placement, the watchdog, object names and the environment. */
+#include <dirent.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+int64_t bench_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no system call */
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- placement ------------------------------------------------------------ */
+
+static int g_cpu[2] = {-1, -1};
+static int g_ncpus;
+
+/* The first two CPUs we may run on, read once before anything is pinned
+ * (a pinned parent would otherwise hand its single CPU down to children). */
+int bench_ncpus(void)
+{
+	cpu_set_t set;
+	int k = 0;
+
+	if (g_ncpus)
+		return g_ncpus;
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		CPU_ZERO(&set);
+	for (int c = 0; c < CPU_SETSIZE && k < 2; c++)
+		if (CPU_ISSET(c, &set))
+			g_cpu[k++] = c;
+	g_cpu[0] = k > 0 ? g_cpu[0] : 0;
+	g_cpu[1] = k > 1 ? g_cpu[1] : g_cpu[0]; /* one CPU: both sides share it */
+	g_ncpus = CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
+	return g_ncpus;
+}
+
+/* Pin the calling thread: 0 = the producer's CPU, 1 = the consumer's. */
+int bench_pin(int which)
+{
+	cpu_set_t set;
+	bench_ncpus();
+	CPU_ZERO(&set);
+	CPU_SET(g_cpu[which & 1], &set);
+	return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : -1;
+}
+
+/* ---- names and the watchdog ------------------------------------------------ */
+
+/* The names of the current trial, so a hung trial still removes them. */
+static char g_names[2][64];
+static const struct ipc_shmbuf_ops *g_name_ops[2];
+static volatile pid_t g_child;
+
+void bench_name_new(char *buf, size_t len, const struct ipc_shmbuf_ops *ops)
+{
+	static unsigned n;
+	snprintf(buf, len, "/ipcspec-bench-%d-%u", (int)getpid(), n++);
+	for (int i = 0; i < 2; i++) {
+		if (g_names[i][0] == 0) {
+			snprintf(g_names[i], sizeof g_names[i], "%s", buf);
+			g_name_ops[i] = ops;
+			return;
+		}
+	}
+}
+
+/* Unlink name (once every party is attached: the handles keep working and
+ * nothing is left behind even if we crash later). */
+void bench_name_done(const char *name)
+{
+	for (int i = 0; i < 2; i++) {
+		if (g_names[i][0] && strcmp(g_names[i], name) == 0) {
+			int rc = g_name_ops[i]->unlink(name);
+			if (rc < 0)
+				fprintf(stderr, "bench: unlink %s: %s\n", name, ipc_strerror(rc));
+			g_names[i][0] = 0;
+		}
+	}
+}
+
+void bench_watch_child(pid_t pid) { g_child = pid; }
+
+/* A hung trial is a failure, not a hang of `make bench`. Only a failing run
+ * gets here, so unlink's lack of async-signal safety is an acceptable risk. */
+static void bench_on_alarm(int sig)
+{
+	static const char msg[] = "bench: watchdog: a trial hung; giving up\n";
+	(void)sig;
+	if (write(2, msg, sizeof msg - 1) < 0) {
+	}
+	if (g_child > 0)
+		kill(g_child, SIGKILL);
+	for (int i = 0; i < 2; i++)
+		if (g_names[i][0])
+			g_name_ops[i]->unlink(g_names[i]);
+	_exit(2);
+}
+
+void bench_watchdog_arm(void)
+{
+	signal(SIGALRM, bench_on_alarm);
+	alarm(BENCH_WATCHDOG_S);
+}
+
+void bench_watchdog_disarm(void) { alarm(0); }
+
+/* Objects of this run still in /dev/shm: reported, removed, counted. */
+int bench_shm_leftovers(void)
+{
+	char prefix[64], path[512];
+	int n = 0;
+	DIR *d = opendir("/dev/shm");
+	if (!d)
+		return 0;
+	snprintf(prefix, sizeof prefix, "ipcspec-bench-%d-", (int)getpid());
+	for (struct dirent *e; (e = readdir(d));) {
+		if (!strstr(e->d_name, prefix))
+			continue;
+		fprintf(stderr, "bench: left in /dev/shm: %s\n", e->d_name);
+		snprintf(path, sizeof path, "/dev/shm/%s", e->d_name);
+		unlink(path);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* ---- environment (absolute figures mean little without it) ---------------- */
+
+static void bench_print_file(const char *label, const char *path, const char *key)
+{
+	char line[256] = "?";
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f))
+		if (!key || strncmp(line, key, strlen(key)) == 0)
+			break;
+	if (f)
+		fclose(f);
+	line[strcspn(line, "\n")] = 0;
+	const char *v = key && strchr(line, ':') ? strchr(line, ':') + 2 : line;
+	printf("  %-12s %s\n", label, v);
+}
+
+void bench_print_env(void)
+{
+	printf("environment:\n");
+	bench_print_file("kernel", "/proc/sys/kernel/osrelease", NULL);
+	bench_print_file("cpu", "/proc/cpuinfo", "model name");
+	printf("  %-12s %d (producer on CPU %d, consumer on CPU %d)\n", "cpus", bench_ncpus(), g_cpu[0], g_cpu[1]);
+	bench_print_file("clocksource", "/sys/devices/system/clocksource/clocksource0/current_clocksource", NULL);
+	bench_print_file("cpuidle", "/sys/devices/system/cpu/cpuidle/current_driver", NULL);
+	bench_print_file("thp", "/sys/kernel/mm/transparent_hugepage/enabled", NULL);
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared plumbing of the fault-injection harnesses: subject lookup, names
+ * that `make clean-ipc` can sweep, fd and /dev/shm leak checks, forked peers
+ * that die with their parent, deadlines on every wait, a small PRNG.
+ *
+ * Every harness is a plain program (no Criterion: it forks freely, kills its
+ * children and plays with signals) that prints what it exercised and exits
+ * non-zero on any violation.
+ */
+#ifndef IPCSPEC_FAULTS_FL_COMMON_H
+#define IPCSPEC_FAULTS_FL_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ipc_subject.h"
+#include "shmbuf.h"
+
+#define FL_NAME_PREFIX "ipcspec-flt-"
+
+/* ---- reporting ----------------------------------------------------------- */
+
+/* Program name for messages (set by fl_init). */
+extern const char *fl_prog;
+
+void fl_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Record a violation (counted, printed with "VIOLATION"). */
+void fl_violation(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+unsigned fl_violations(void);
+
+/* "IPC_EAGAIN" or the number, for messages. */
+const char *fl_err(long rc);
+
+/* ---- options and subject -------------------------------------------------- */
+
+struct fl_opts {
+	const char *subject; /* --subject NAME, default ref-shmbuf */
+	unsigned seed;       /* --seed N, default from the clock (printed) */
+	bool short_run;      /* --short: the budget of `make test` */
+	bool verbose;        /* -v */
+	unsigned long count; /* --count N: the program's main size (kills, items), 0 = default */
+};
+
+/* Parse the options every harness takes; prints usage and exits 2 on any
+ * other. */
+void fl_init(int argc, char **argv, struct fl_opts *o);
+
+/* The operations of the named bundled subject, or exit 2. */
+const struct ipc_shmbuf_ops *fl_subject(const char *name, uint64_t *caps);
+
+/* ---- names, leaks --------------------------------------------------------- */
+
+/* "/ipcspec-flt-<pid>-<tag>-<n>" into buf (>= 96 bytes); unique per call. */
+void fl_name(char *buf, size_t cap, const char *tag);
+
+/* Open file descriptors of this process. */
+int fl_count_fds(void);
+
+/* Entries of /dev/shm whose name starts with FL_NAME_PREFIX<pid>-. */
+int fl_shm_leftovers(pid_t pid, bool remove);
+
+/* ---- time, randomness ----------------------------------------------------- */
+
+int64_t fl_now_ns(void);
+void fl_sleep_ns(int64_t ns);
+
+struct fl_rng {
+	uint64_t s;
+};
+
+void fl_rng_seed(struct fl_rng *r, uint64_t seed);
+uint64_t fl_rng_next(struct fl_rng *r);
+/* Uniform in [0, n). */
+uint64_t fl_rng_below(struct fl_rng *r, uint64_t n);
+
+/* ---- processes ------------------------------------------------------------ */
+
+/* Zeroed MAP_SHARED anonymous memory, visible to forked children. */
+void *fl_shared_alloc(size_t len);
+
+/* Fork a peer that runs fn(arg) and _exits with its result. The child dies
+ * with SIGKILL if the harness dies (PR_SET_PDEATHSIG), so nothing outlives a
+ * killed run. -1 on fork failure. */
+pid_t fl_spawn(int (*fn)(void *), void *arg);
+
+/* Reap pid, waiting until the absolute deadline: its wait status, or -1 on
+ * timeout (the child is left running: the caller reports the hang). */
+int fl_reap(pid_t pid, int64_t deadline_ns);
+
+/* Describe a wait status ("exit 0", "signal 9") into a static buffer. */
+const char *fl_status(int status);
+
+#endif

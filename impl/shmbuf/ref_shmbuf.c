@@ -1,0 +1,786 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ref-shmbuf: a bounded or unbounded MPMC item buffer in a named POSIX
+ * shared-memory segment. Between the two sides the ring is SPSC (release
+ * publish of tail / head); within a side, an owner-tagged robust lock
+ * serialises producers (resp. consumers) and survives kill -9 of its holder.
+ * See docs/ref-shmbuf-design.md for the layout, protocol and orderings.
+ */
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "shmbuf/ref_shmbuf.h"
+
+#define SHMBUF_MAGIC 0x3146554253435049ull /* "IPCSBUF1" little-endian */
+#define SHMBUF_VERSION 1u
+#define SHMBUF_HDR_SIZE 4096u                 /* header + table; the ring starts here */
+#define SHMBUF_SLOT_HDR 16u                   /* seq (8), len (4), pad (4) */
+#define SHMBUF_UNBOUNDED_SPAN (1ull << 30)    /* virtual span when unbounded */
+#define SHMBUF_CHUNK (64u << 10)              /* unbounded backing granule */
+#define SHMBUF_MIN_CHUNK 4096u
+#define SHMBUF_MAX_BYTES (1ull << 44)         /* larger geometries: -ENOMEM */
+
+/* Internal "cannot complete now" results, distinct from every error. */
+#define SHMBUF_FULL 1
+#define SHMBUF_EMPTY 1
+
+/* Immutable after create; attach validates it against a recomputation. */
+struct shmbuf_geom {
+	uint64_t capacity;   /* items; 0 = unbounded */
+	uint64_t max_item;   /* bytes */
+	uint64_t mem_limit;  /* unbounded only, else 0 */
+	uint64_t slot_size;  /* SHMBUF_SLOT_HDR + max_item, rounded to 8 */
+	uint64_t slot_count; /* power of two */
+	uint64_t chunk;      /* unbounded backing granule, else 0 */
+	uint64_t ring_off;   /* SHMBUF_HDR_SIZE */
+	uint64_t ring_span;  /* slot_count * slot_size */
+	uint64_t file_size;  /* ring_off + ring_span */
+};
+
+struct shmbuf_ident {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t hdr_size;
+	struct shmbuf_geom geom;
+};
+
+/* Words written by different parties sit on different (paired) lines. */
+struct shmbuf_hdr {
+	struct shmbuf_ident id;
+	/* Producers only (under prod_lock), plus consumers' PEER_WAIT bit. */
+	alignas(IPC_HOTLINE) _Atomic uint32_t prod_lock;
+	_Atomic uint64_t alloc_end; /* unbounded: virtual bytes backed so far */
+	alignas(IPC_HOTLINE) _Atomic uint64_t tail; /* items published */
+	alignas(IPC_HOTLINE) _Atomic uint32_t cons_lock;
+	alignas(IPC_HOTLINE) _Atomic uint64_t head;    /* items consumed */
+	alignas(IPC_HOTLINE) _Atomic uint32_t data_seq; /* consumers sleep here */
+	alignas(IPC_HOTLINE) _Atomic uint32_t space_seq; /* producers sleep here */
+	/* Read-mostly: read on every put, written on attach/detach/death. */
+	alignas(IPC_HOTLINE) _Atomic uint32_t ever_prod;
+	_Atomic uint32_t ever_cons;
+	_Atomic uint32_t cons_gone; /* hint: no consumer left (verified on use) */
+	alignas(IPC_HOTLINE) _Atomic uint64_t last_scan_ns;
+	_Atomic uint64_t reclaimed; /* unbounded: virtual bytes punched so far */
+	alignas(IPC_HOTLINE) struct ipc_part ptab[IPC_PART_TABLE];
+};
+
+_Static_assert(sizeof(struct shmbuf_hdr) <= SHMBUF_HDR_SIZE, "header exceeds its page");
+
+struct shmbuf_slot {
+	_Atomic uint64_t seq; /* the absolute index of the item: checked on get */
+	_Atomic uint32_t len;
+	uint32_t pad;
+	unsigned char data[];
+};
+
+_Static_assert(sizeof(struct shmbuf_slot) == SHMBUF_SLOT_HDR, "slot header size");
+
+struct ipc_shmbuf {
+	struct shmbuf_hdr *hdr;
+	unsigned char *ring;
+	struct shmbuf_geom g; /* private copy: bounds never come from shared memory */
+	uint64_t mask;        /* slot_count - 1 */
+	uint64_t limit;       /* most items queued: capacity, or slot_count */
+	uint64_t cached;      /* producer: a past head; consumer: a past tail */
+	int fd;
+	uint32_t role, idx, token, forkgen;
+};
+
+/* A call's wait budget; the deadline is computed only if we must wait, so
+ * the fast path reads no clock. */
+struct wctx {
+	int64_t timeout;
+	int64_t deadline;
+	bool have_deadline;
+	bool spun;
+};
+
+static int64_t wctx_deadline(struct wctx *w)
+{
+	if (!w->have_deadline) {
+		w->deadline = ipc__deadline(w->timeout);
+		w->have_deadline = true;
+	}
+	return w->deadline;
+}
+
+/* ---- geometry --------------------------------------------------------------- */
+
+static uint64_t pow2_at_least(uint64_t n)
+{
+	uint64_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/* Unbounded backing granule: 64 KiB, smaller under a tight mem_limit so the
+ * limit is counted in reasonably fine steps. */
+static uint64_t choose_chunk(uint64_t mem_limit)
+{
+	uint64_t chunk = SHMBUF_CHUNK;
+
+	while (mem_limit && chunk > SHMBUF_MIN_CHUNK && chunk * 4 > mem_limit)
+		chunk >>= 1;
+	return chunk;
+}
+
+static uint64_t unbounded_slots(const struct shmbuf_geom *g)
+{
+	uint64_t want = SHMBUF_UNBOUNDED_SPAN / g->slot_size;
+
+	if (g->mem_limit / g->slot_size + 1 > want)
+		want = g->mem_limit / g->slot_size + 1;
+	if (want < 64)
+		want = 64;
+	/* slot_size is a multiple of 8: chunk/8 slots make the span a whole
+	 * number of chunks, so a chunk never straddles the end of the span. */
+	if (want < g->chunk / 8)
+		want = g->chunk / 8;
+	return pow2_at_least(want);
+}
+
+static int geometry(uint64_t capacity, uint64_t max_item, uint64_t mem_limit, struct shmbuf_geom *g)
+{
+	IPC_ENSURE(max_item >= 1, IPC_EINVAL);
+	IPC_ENSURE(max_item <= UINT32_MAX - 64 && capacity <= (1ull << 40), IPC_ENOMEM);
+	IPC_ENSURE(mem_limit <= SHMBUF_MAX_BYTES, IPC_ENOMEM);
+	memset(g, 0, sizeof(*g));
+	g->capacity = capacity;
+	g->max_item = max_item;
+	g->slot_size = (SHMBUF_SLOT_HDR + max_item + 7) & ~7ull;
+	if (capacity) {
+		g->slot_count = pow2_at_least(capacity + (IPC_MUTANT(CAP_OFF_BY_ONE) ? 1 : 0));
+	} else {
+		g->mem_limit = mem_limit; /* a bounded buffer ignores mem_limit */
+		g->chunk = choose_chunk(mem_limit);
+		g->slot_count = unbounded_slots(g);
+	}
+	IPC_ENSURE(g->slot_count <= SHMBUF_MAX_BYTES / g->slot_size, IPC_ENOMEM);
+	g->ring_off = SHMBUF_HDR_SIZE;
+	g->ring_span = g->slot_count * g->slot_size;
+	g->file_size = g->ring_off + g->ring_span;
+	return 0;
+}
+
+static int validate_ident(const struct shmbuf_ident *id, size_t file_size)
+{
+	struct shmbuf_geom want;
+
+	IPC_ENSURE(id->magic == SHMBUF_MAGIC && id->version == SHMBUF_VERSION, IPC_EUCLEAN);
+	IPC_ENSURE(id->hdr_size == SHMBUF_HDR_SIZE, IPC_EUCLEAN);
+	IPC_ENSURE(geometry(id->geom.capacity, id->geom.max_item, id->geom.mem_limit, &want) == 0,
+		   IPC_EUCLEAN);
+	IPC_ENSURE(memcmp(&want, &id->geom, sizeof(want)) == 0, IPC_EUCLEAN);
+	IPC_ENSURE(file_size >= want.file_size, IPC_EUCLEAN);
+	return 0;
+}
+
+/* ---- create / unlink ----------------------------------------------------------- */
+
+static int init_header(int fd, const struct shmbuf_geom *g)
+{
+	struct shmbuf_hdr *hdr;
+	void *p;
+
+	fiu_return_on("ipc/shm/map", IPC_ENOMEM);
+	p = mmap(NULL, SHMBUF_HDR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return IPC_ENOMEM;
+	hdr = p;
+	/* The file is fresh (zero): only the identity needs writing. The magic
+	 * goes last so a half-initialised header never validates. */
+	hdr->id.version = SHMBUF_VERSION;
+	hdr->id.hdr_size = SHMBUF_HDR_SIZE;
+	hdr->id.geom = *g;
+	atomic_thread_fence(memory_order_release); /* identity before magic */
+	hdr->id.magic = SHMBUF_MAGIC;
+	munmap(p, SHMBUF_HDR_SIZE);
+	return 0;
+}
+
+int ipc_shmbuf_create(const char *name, const struct ipc_shmbuf_attr *attr)
+{
+	struct shmbuf_geom g;
+	int fd, rc;
+
+	IPC_ENSURE(attr != NULL, IPC_EINVAL);
+	IPC_GUARD(ipc__shm_check_name(name));
+	IPC_GUARD(geometry(attr->capacity, attr->max_item, attr->mem_limit, &g));
+	/* Bounded: back the whole ring now (never SIGBUS later). Unbounded:
+	 * only the header; chunks are backed as producers reach them. */
+	IPC_GUARD(ipc__shm_create(name, g.file_size, g.capacity ? g.file_size : SHMBUF_HDR_SIZE, &fd));
+	rc = init_header(fd, &g);
+	if (rc < 0)
+		shm_unlink(name);
+	close(fd);
+	return rc;
+}
+
+int ipc_shmbuf_unlink(const char *name)
+{
+	return ipc__shm_unlink(name);
+}
+
+/* ---- attach / detach ------------------------------------------------------------ */
+
+static int read_ident(int fd, size_t size, struct shmbuf_geom *g)
+{
+	struct shmbuf_ident id;
+
+	/* A private copy, read once: later changes to the shared header never
+	 * reach our bounds. */
+	IPC_ENSURE(size >= SHMBUF_HDR_SIZE, IPC_EUCLEAN);
+	IPC_ENSURE(pread(fd, &id, sizeof(id), 0) == (ssize_t)sizeof(id), IPC_EUCLEAN);
+	IPC_GUARD(validate_ident(&id, size));
+	*g = id.geom;
+	return 0;
+}
+
+static void handle_free(struct ipc_shmbuf *h)
+{
+	if (h->hdr)
+		ipc__shm_unmap(h->hdr, h->g.file_size);
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h);
+}
+
+static int handle_map(struct ipc_shmbuf *h, int fd, size_t size)
+{
+	void *base;
+
+	h->fd = fd;
+	IPC_GUARD(read_ident(fd, size, &h->g));
+	/* Bounded rings are pre-faulted (no page faults on the data path). The
+	 * unbounded span is MAP_NORESERVE: backing follows items queued. */
+	IPC_GUARD(ipc__shm_map(fd, h->g.file_size, h->g.capacity != 0, &base));
+	h->hdr = base;
+	h->ring = (unsigned char *)base + h->g.ring_off;
+	h->mask = h->g.slot_count - 1;
+	h->limit = h->g.capacity ? h->g.capacity + (IPC_MUTANT(CAP_OFF_BY_ONE) ? 1 : 0)
+				 : h->g.slot_count;
+	return 0;
+}
+
+/* Record the attachment in the shared flags (after the claim succeeded). */
+static void note_attach(struct shmbuf_hdr *hdr, uint32_t role)
+{
+	if (role == IPC_SHMBUF_PRODUCER) {
+		atomic_store_explicit(&hdr->ever_prod, 1, memory_order_release);
+	} else {
+		atomic_store_explicit(&hdr->ever_cons, 1, memory_order_release);
+		atomic_store_explicit(&hdr->cons_gone, 0, memory_order_release);
+	}
+}
+
+int ipc_shmbuf_attach(const char *name, int role, struct ipc_shmbuf **out)
+{
+	struct ipc_shmbuf *h;
+	size_t size;
+	int fd, rc;
+
+	IPC_ENSURE(out != NULL, IPC_EINVAL);
+	IPC_ENSURE(role == IPC_SHMBUF_PRODUCER || role == IPC_SHMBUF_CONSUMER, IPC_EINVAL);
+	IPC_GUARD(ipc__shm_open(name, &fd, &size));
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		close(fd);
+		return IPC_ENOMEM;
+	}
+	rc = handle_map(h, fd, size);
+	if (rc == 0)
+		rc = ipc__ptab_claim(h->hdr->ptab, (uint32_t)role, &h->idx, &h->token);
+	if (rc < 0) {
+		handle_free(h);
+		return rc;
+	}
+	h->role = (uint32_t)role;
+	h->forkgen = ipc__fork_gen();
+	note_attach(h->hdr, h->role);
+	*out = h;
+	return 0;
+}
+
+static bool consumers_gone(struct shmbuf_hdr *hdr)
+{
+	return atomic_load_explicit(&hdr->ever_cons, memory_order_acquire) &&
+	       !ipc__ptab_any(hdr->ptab, IPC_SHMBUF_CONSUMER);
+}
+
+static bool producers_gone(struct shmbuf_hdr *hdr)
+{
+	return atomic_load_explicit(&hdr->ever_prod, memory_order_acquire) &&
+	       !ipc__ptab_any(hdr->ptab, IPC_SHMBUF_PRODUCER);
+}
+
+/* After participants left or died: refresh the hint, wake both sides so
+ * sleepers re-check for end of stream / broken pipe. */
+static void after_departure(struct shmbuf_hdr *hdr)
+{
+	if (consumers_gone(hdr))
+		atomic_store_explicit(&hdr->cons_gone, 1, memory_order_release);
+	ipc__futex_bump_wake_all(&hdr->data_seq);
+	ipc__futex_bump_wake_all(&hdr->space_seq);
+}
+
+int ipc_shmbuf_detach(struct ipc_shmbuf *h)
+{
+	IPC_ENSURE(h != NULL, IPC_EINVAL);
+	/* In a forked child the handle is a copy: the attachment is the
+	 * parent's. Only the child's own resources are released. */
+	if (h->forkgen == ipc__fork_gen()) {
+		ipc__ptab_release(h->hdr->ptab, h->idx, h->token);
+		after_departure(h->hdr);
+	}
+	handle_free(h);
+	return 0;
+}
+
+/* Reap dead participants, at most once per period: true if any died. */
+static bool reap_dead(struct shmbuf_hdr *hdr)
+{
+	if (ipc__ptab_reap_limited(hdr->ptab, &hdr->last_scan_ns, IPC_SCAN_PERIOD_NS) <= 0)
+		return false;
+	after_departure(hdr);
+	return true;
+}
+
+static int check_handle(const struct ipc_shmbuf *h, uint32_t role)
+{
+	IPC_ENSURE(h != NULL, IPC_EINVAL);
+	IPC_ENSURE(h->role == role && h->forkgen == ipc__fork_gen(), IPC_EBADF);
+	return 0;
+}
+
+/* ---- locks ------------------------------------------------------------------------ */
+
+static int lock_side(struct ipc_shmbuf *h, _Atomic uint32_t *lk, struct wctx *w)
+{
+	int rc;
+
+	if (IPC_LIKELY(ipc__olock_try(lk, h->token)))
+		return 0;
+	rc = ipc__olock_acquire(lk, h->token, h->hdr->ptab, h->role, wctx_deadline(w));
+	return rc == IPC_ETIMEDOUT ? ipc__expired_code(w->timeout) : rc;
+}
+
+static struct shmbuf_slot *slot_at(const struct ipc_shmbuf *h, uint64_t i)
+{
+	return (struct shmbuf_slot *)(h->ring + (i & h->mask) * h->g.slot_size);
+}
+
+/* ---- unbounded backing -------------------------------------------------------------- */
+
+/* Back the chunks [from, to) (virtual offsets, chunk multiples). */
+static int grow_chunks(struct ipc_shmbuf *h, uint64_t from, uint64_t to)
+{
+	uint64_t c;
+
+	for (c = from; c != to; c += h->g.chunk)
+		IPC_GUARD(ipc__shm_grow(h->fd, h->g.ring_off + c % h->g.ring_span, h->g.chunk));
+	return 0;
+}
+
+/* Make sure item `tail` can be written: its bytes are backed, within the
+ * span, and within mem_limit. Called under the producers' lock. */
+static int ensure_backed(struct ipc_shmbuf *h, uint64_t tail)
+{
+	struct shmbuf_hdr *hdr = h->hdr;
+	uint64_t end = (tail + 1) * h->g.slot_size;
+	uint64_t alloc = atomic_load_explicit(&hdr->alloc_end, memory_order_relaxed);
+	uint64_t recl, want;
+
+	if (IPC_LIKELY(end - alloc > (1ull << 63) || end == alloc)) /* end <= alloc */
+		return 0;
+	/* acquire: pairs with the consumer's release after punching, so the
+	 * chunk we re-enter was punched before we write into it. */
+	recl = atomic_load_explicit(&hdr->reclaimed, memory_order_acquire);
+	IPC_ENSURE(alloc % h->g.chunk == 0 && recl % h->g.chunk == 0, IPC_EUCLEAN);
+	IPC_ENSURE(alloc - recl <= h->g.ring_span && end - alloc <= h->g.ring_span, IPC_EUCLEAN);
+	want = end + (h->g.chunk - end % h->g.chunk) % h->g.chunk;
+	/* The span is a ring of chunks: never re-enter one not yet reclaimed. */
+	IPC_ENSURE(want - recl <= h->g.ring_span, IPC_ENOMEM);
+	IPC_ENSURE(!h->g.mem_limit || want - recl <= h->g.mem_limit, IPC_ENOMEM);
+	IPC_GUARD(grow_chunks(h, alloc, want));
+	atomic_store_explicit(&hdr->alloc_end, want, memory_order_relaxed); /* under the lock */
+	return 0;
+}
+
+/* Punch the chunks wholly consumed below head. Under the consumers' lock;
+ * idempotent, so a consumer that died half-way is finished by the next. */
+static void reclaim_chunks(struct ipc_shmbuf *h, uint64_t head)
+{
+	struct shmbuf_hdr *hdr = h->hdr;
+	uint64_t recl = atomic_load_explicit(&hdr->reclaimed, memory_order_relaxed);
+	uint64_t bytes = head * h->g.slot_size;
+	uint64_t target = bytes - bytes % h->g.chunk;
+
+	if (IPC_LIKELY(target - recl - 1 >= h->g.ring_span)) /* nothing, or nonsense */
+		return;
+	if (recl % h->g.chunk)
+		return; /* corrupt: leave it for validate and the producer */
+	while (recl != target) {
+		uint64_t phys = recl % h->g.ring_span;
+		uint64_t len = target - recl < h->g.ring_span - phys ? target - recl
+								    : h->g.ring_span - phys;
+
+		ipc__shm_reclaim(h->fd, h->g.ring_off + phys, len);
+		recl += len;
+	}
+	/* release: the punch happens-before the producer sees the chunk free. */
+	atomic_store_explicit(&hdr->reclaimed, target, memory_order_release);
+}
+
+/* ---- put ---------------------------------------------------------------------------- */
+
+/* The producer's view of head is stale (full by the cache): refresh it. */
+static int refresh_head(struct ipc_shmbuf *h, uint64_t tail)
+{
+	/* acquire: the consumers finished copying out the slots below head
+	 * (their release store) before we overwrite them. */
+	uint64_t head = atomic_load_explicit(&h->hdr->head, memory_order_acquire);
+
+	IPC_ENSURE(tail - head <= h->limit, IPC_EUCLEAN);
+	h->cached = head;
+	if (tail - head < h->limit)
+		return 0;
+	return h->g.capacity ? SHMBUF_FULL : IPC_ENOMEM; /* unbounded never waits */
+}
+
+static int put_locked(struct ipc_shmbuf *h, const void *item, size_t len)
+{
+	struct shmbuf_hdr *hdr = h->hdr;
+	struct shmbuf_slot *s;
+	uint64_t tail;
+
+	if (IPC_UNLIKELY(atomic_load_explicit(&hdr->cons_gone, memory_order_relaxed)) &&
+	    consumers_gone(hdr))
+		return IPC_MUTANT(NO_EPIPE) ? 0 : IPC_EPIPE;
+	tail = atomic_load_explicit(&hdr->tail, memory_order_relaxed); /* ours, under the lock */
+	if (tail - h->cached >= h->limit) {
+		int rc = refresh_head(h, tail); /* SHMBUF_FULL, an error, or 0 */
+
+		if (rc)
+			return rc;
+	}
+	if (!h->g.capacity)
+		IPC_GUARD(ensure_backed(h, tail));
+	s = slot_at(h, tail);
+	IPC_RACE("ipc/race/put/claimed");
+	atomic_store_explicit(&s->seq, tail, memory_order_relaxed);
+	atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
+	if (len)
+		memcpy(s->data, item, len);
+	IPC_RACE("ipc/race/put/copied");
+	/* release: the slot's contents happen-before a consumer's acquire load
+	 * of tail that sees the item. A death before this line: invisible. */
+	atomic_store_explicit(&hdr->tail, tail + 1, memory_order_release);
+	IPC_RACE("ipc/race/put/published");
+	return 0;
+}
+
+static int put_attempt(struct ipc_shmbuf *h, const void *item, size_t len, struct wctx *w)
+{
+	struct shmbuf_hdr *hdr = h->hdr;
+	int rc;
+
+	IPC_GUARD(lock_side(h, &hdr->prod_lock, w));
+	rc = put_locked(h, item, len);
+	/* Wake sleeping consumers even if nothing was published: the release
+	 * cleared their PEER_WAIT bit, they must re-check and re-announce. */
+	if (ipc__olock_release(&hdr->prod_lock) && !IPC_MUTANT(LOST_WAKEUP))
+		ipc__futex_bump_wake_all(&hdr->data_seq);
+	return rc;
+}
+
+static bool space_ready(struct ipc_shmbuf *h)
+{
+	uint64_t tail = atomic_load_explicit(&h->hdr->tail, memory_order_relaxed);
+	uint64_t head = atomic_load_explicit(&h->hdr->head, memory_order_acquire);
+
+	return tail - head < h->limit || tail - head > h->limit;
+}
+
+/* Spin briefly for a condition (no system call), once per call. */
+static bool spin_until(struct ipc_shmbuf *h, struct wctx *w, bool (*ready)(struct ipc_shmbuf *))
+{
+	int64_t end;
+	unsigned i;
+
+	if (w->spun)
+		return false;
+	w->spun = true;
+	end = ipc__now_ns() + IPC_SPIN_NS;
+	for (i = 1;; i++) {
+		if (ready(h))
+			return true;
+		ipc__cpu_relax();
+		if ((i & 31) == 0 && ipc__now_ns() > end)
+			return false;
+	}
+}
+
+/* Sleep on seq (one slice, or until the deadline in the LOST_WAKEUP mutant). */
+static int sleep_on(struct ipc_shmbuf *h, _Atomic uint32_t *seq, uint32_t v, int64_t deadline,
+		    int64_t timeout)
+{
+	int64_t now = ipc__now_ns(), until;
+
+	if (now >= deadline)
+		return ipc__expired_code(timeout);
+	until = deadline - now > IPC_SLICE_NS && !IPC_MUTANT(LOST_WAKEUP) ? now + IPC_SLICE_NS
+									   : deadline;
+	if (ipc__futex_wait(seq, v, until) == IPC_ETIMEDOUT)
+		(void)reap_dead(h->hdr); /* a slice passed: are the peers alive? */
+	return 0;
+}
+
+/* Wait until a put may succeed: 0 to retry, or the expiry code. */
+static int wait_space(struct ipc_shmbuf *h, struct wctx *w)
+{
+	struct shmbuf_hdr *hdr = h->hdr;
+	uint32_t v;
+
+	if (reap_dead(hdr))
+		return 0; /* a consumer died: maybe -EPIPE now */
+	IPC_ENSURE(w->timeout != 0, IPC_EAGAIN);
+	if (spin_until(h, w, space_ready))
+		return 0;
+	/* acquire: a waker's bump (release) publishes what it did before. */
+	v = atomic_load_explicit(&hdr->space_seq, memory_order_acquire);
+	ipc__olock_announce_peer(&hdr->cons_lock);
+	if (space_ready(h) || consumers_gone(hdr))
+		return 0;
+	return sleep_on(h, &hdr->space_seq, v, wctx_deadline(w), w->timeout);
+}
+
+int ipc_shmbuf_put(struct ipc_shmbuf *h, const void *item, size_t len, int64_t timeout_ns)
+{
+	struct wctx w = { .timeout = timeout_ns };
+	int rc;
+
+	IPC_GUARD(check_handle(h, IPC_SHMBUF_PRODUCER));
+	IPC_ENSURE(item != NULL || len == 0, IPC_EINVAL);
+	IPC_ENSURE(timeout_ns >= -1, IPC_EINVAL);
+	IPC_ENSURE(len <= h->g.max_item, IPC_EMSGSIZE);
+	for (;;) {
+		rc = put_attempt(h, item, len, &w);
+		if (IPC_LIKELY(rc != SHMBUF_FULL))
+			return rc;
+		IPC_GUARD(wait_space(h, &w));
+	}
+}
+
+/* ---- get ---------------------------------------------------------------------------- */
+
+/* The consumer's view of tail says empty: refresh it. */
+static int refresh_tail(struct ipc_shmbuf *h, uint64_t head)
+{
+	/* acquire: pairs with the producer's release of tail; the slots below
+	 * it are fully written. */
+	uint64_t tail = atomic_load_explicit(&h->hdr->tail, memory_order_acquire);
+
+	IPC_ENSURE(tail - head <= h->limit, IPC_EUCLEAN);
+	h->cached = tail;
+	return tail == head ? SHMBUF_EMPTY : 0;
+}
+
+/* Read and check the item at head: its length in *n. */
+static int item_at(struct ipc_shmbuf *h, uint64_t head, size_t cap, uint32_t *n)
+{
+	struct shmbuf_slot *s = slot_at(h, head);
+
+	/* Shared words are read once into locals; the locals are checked and
+	 * used, never the shared copy again. */
+	IPC_ENSURE(atomic_load_explicit(&s->seq, memory_order_relaxed) == head, IPC_EUCLEAN);
+	*n = atomic_load_explicit(&s->len, memory_order_relaxed);
+	IPC_ENSURE(*n <= h->g.max_item || IPC_MUTANT(UNVALIDATED_LEN), IPC_EUCLEAN);
+	IPC_ENSURE(*n <= cap, IPC_EMSGSIZE); /* the item stays queued */
+	return 0;
+}
+
+static int get_locked(struct ipc_shmbuf *h, void *buf, size_t cap, uint32_t *n)
+{
+	struct shmbuf_hdr *hdr = h->hdr;
+	uint64_t head = atomic_load_explicit(&hdr->head, memory_order_relaxed);
+
+	if (h->cached - head - 1 >= h->limit) { /* cache says empty (or is stale) */
+		int rc = refresh_tail(h, head); /* SHMBUF_EMPTY, an error, or 0 */
+
+		if (rc)
+			return rc;
+	}
+	IPC_GUARD(item_at(h, head, cap, n));
+	IPC_RACE("ipc/race/get/claimed");
+	if (*n)
+		memcpy(buf, slot_at(h, head)->data, *n);
+	IPC_RACE("ipc/race/get/copied");
+	/* release: our copy-out happens-before a producer's acquire of head
+	 * that lets it overwrite the slot. A death after this line loses the
+	 * item with the dying consumer (its get never returned). */
+	atomic_store_explicit(&hdr->head, head + 1, memory_order_release);
+	IPC_RACE("ipc/race/get/released");
+	if (!h->g.capacity)
+		reclaim_chunks(h, head + 1);
+	return 0;
+}
+
+static int get_attempt(struct ipc_shmbuf *h, void *buf, size_t cap, uint32_t *n, struct wctx *w)
+{
+	struct shmbuf_hdr *hdr = h->hdr;
+	int rc;
+
+	IPC_GUARD(lock_side(h, &hdr->cons_lock, w));
+	rc = get_locked(h, buf, cap, n);
+	if (ipc__olock_release(&hdr->cons_lock))
+		ipc__futex_bump_wake_all(&hdr->space_seq);
+	return rc;
+}
+
+static bool data_ready(struct ipc_shmbuf *h)
+{
+	uint64_t tail = atomic_load_explicit(&h->hdr->tail, memory_order_acquire);
+
+	return tail != atomic_load_explicit(&h->hdr->head, memory_order_relaxed);
+}
+
+/* Wait until a get may succeed or end: 0 to retry, or the expiry code. */
+static int wait_data(struct ipc_shmbuf *h, struct wctx *w)
+{
+	struct shmbuf_hdr *hdr = h->hdr;
+	uint32_t v;
+
+	IPC_ENSURE(w->timeout != 0, IPC_EAGAIN);
+	if (spin_until(h, w, data_ready))
+		return 0;
+	/* acquire: a waker's bump (release) publishes what it did before. */
+	v = atomic_load_explicit(&hdr->data_seq, memory_order_acquire);
+	ipc__olock_announce_peer(&hdr->prod_lock);
+	if (data_ready(h) || (producers_gone(hdr) && !IPC_MUTANT(NO_EOD)))
+		return 0;
+	return sleep_on(h, &hdr->data_seq, v, wctx_deadline(w), w->timeout);
+}
+
+/* Empty: is it the end of the stream? Dead producers count as detached. */
+static bool end_of_data(struct ipc_shmbuf *h)
+{
+	if (IPC_MUTANT(NO_EOD))
+		return false;
+	(void)reap_dead(h->hdr);
+	return producers_gone(h->hdr);
+}
+
+ssize_t ipc_shmbuf_get(struct ipc_shmbuf *h, void *buf, size_t cap, int64_t timeout_ns)
+{
+	struct wctx w = { .timeout = timeout_ns };
+	uint32_t n = 0;
+	int rc;
+
+	IPC_GUARD(check_handle(h, IPC_SHMBUF_CONSUMER));
+	IPC_ENSURE(buf != NULL || cap == 0, IPC_EINVAL);
+	IPC_ENSURE(timeout_ns >= -1, IPC_EINVAL);
+	for (;;) {
+		rc = get_attempt(h, buf, cap, &n, &w);
+		if (IPC_LIKELY(rc != SHMBUF_EMPTY))
+			return rc < 0 ? rc : (ssize_t)n;
+		if (end_of_data(h)) {
+			/* Producers left after publishing: drain what they left. */
+			rc = get_attempt(h, buf, cap, &n, &w);
+			return rc == SHMBUF_EMPTY ? IPC_EOD : rc < 0 ? rc : (ssize_t)n;
+		}
+		IPC_GUARD(wait_data(h, &w));
+	}
+}
+
+/* ---- validate / segment --------------------------------------------------------------- */
+
+static int validate_items(struct ipc_shmbuf *h, uint64_t head, uint64_t tail)
+{
+	uint64_t i;
+
+	for (i = head; i != tail; i++) {
+		struct shmbuf_slot *s = slot_at(h, i);
+
+		IPC_ENSURE(atomic_load_explicit(&s->seq, memory_order_relaxed) == i, IPC_EUCLEAN);
+		IPC_ENSURE(atomic_load_explicit(&s->len, memory_order_relaxed) <= h->g.max_item,
+			   IPC_EUCLEAN);
+	}
+	return 0;
+}
+
+static int validate_backing(struct ipc_shmbuf *h, uint64_t head, uint64_t tail)
+{
+	uint64_t alloc = atomic_load_explicit(&h->hdr->alloc_end, memory_order_acquire);
+	uint64_t recl = atomic_load_explicit(&h->hdr->reclaimed, memory_order_acquire);
+
+	IPC_ENSURE(alloc % h->g.chunk == 0 && recl % h->g.chunk == 0, IPC_EUCLEAN);
+	IPC_ENSURE(alloc - recl <= h->g.ring_span, IPC_EUCLEAN);
+	IPC_ENSURE(head * h->g.slot_size - recl <= h->g.ring_span, IPC_EUCLEAN);
+	IPC_ENSURE(tail == 0 || alloc - tail * h->g.slot_size <= h->g.ring_span, IPC_EUCLEAN);
+	return 0;
+}
+
+int ipc_shmbuf_validate(struct ipc_shmbuf *h)
+{
+	struct shmbuf_hdr *hdr;
+	struct shmbuf_ident id;
+	uint64_t head, tail;
+	uint32_t bits = ~(IPC_TOKEN_MASK | IPC_OLOCK_LOCK_WAIT | IPC_OLOCK_PEER_WAIT);
+
+	IPC_ENSURE(h != NULL, IPC_EINVAL);
+	hdr = h->hdr;
+	memcpy(&id, &hdr->id, sizeof(id));
+	IPC_ENSURE(id.magic == SHMBUF_MAGIC && id.version == SHMBUF_VERSION, IPC_EUCLEAN);
+	IPC_ENSURE(id.hdr_size == SHMBUF_HDR_SIZE, IPC_EUCLEAN);
+	IPC_ENSURE(memcmp(&id.geom, &h->g, sizeof(h->g)) == 0, IPC_EUCLEAN);
+	IPC_ENSURE(!(atomic_load(&hdr->prod_lock) & bits) && !(atomic_load(&hdr->cons_lock) & bits),
+		   IPC_EUCLEAN);
+	IPC_GUARD(ipc__ptab_validate(hdr->ptab));
+	head = atomic_load_explicit(&hdr->head, memory_order_acquire);
+	tail = atomic_load_explicit(&hdr->tail, memory_order_acquire);
+	IPC_ENSURE(tail - head <= h->limit, IPC_EUCLEAN);
+	if (!h->g.capacity)
+		IPC_GUARD(validate_backing(h, head, tail));
+	return validate_items(h, head, tail);
+}
+
+int ipc_shmbuf_segment(struct ipc_shmbuf *h, void **base, size_t *len)
+{
+	IPC_ENSURE(h != NULL && base != NULL && len != NULL, IPC_EINVAL);
+	*base = h->hdr;
+	*len = h->g.file_size;
+	return 0;
+}
+
+/* ---- the subject ---------------------------------------------------------------------- */
+
+static const struct ipc_shmbuf_ops ref_shmbuf_ops = {
+	.create = ipc_shmbuf_create,
+	.attach = ipc_shmbuf_attach,
+	.detach = ipc_shmbuf_detach,
+	.unlink = ipc_shmbuf_unlink,
+	.put = ipc_shmbuf_put,
+	.get = ipc_shmbuf_get,
+	.validate = ipc_shmbuf_validate,
+	.segment = ipc_shmbuf_segment,
+};
+
+const struct ipc_subject ipc__subject_ref_shmbuf = {
+	.abi_version = IPC_SUBJECT_ABI_VERSION,
+	.struct_size = sizeof(struct ipc_subject),
+	.name = "ref-shmbuf",
+	.mechanism = IPC_MECH_SHMBUF,
+	.caps = IPC_SHMBUF_CAP_BLOCKING | IPC_SHMBUF_CAP_NONBLOCK | IPC_SHMBUF_CAP_TIMED |
+		IPC_SHMBUF_CAP_BOUNDED | IPC_SHMBUF_CAP_UNBOUNDED | IPC_SHMBUF_CAP_CROSS_PROCESS |
+		IPC_SHMBUF_CAP_MPMC | IPC_SHMBUF_CAP_END_OF_STREAM | IPC_SHMBUF_CAP_PEER_DEATH |
+		IPC_SHMBUF_CAP_UNTRUSTED | IPC_SHMBUF_CAP_SYSTEM_NAME | IPC_SHMBUF_CAP_MEM_LIMIT,
+	.ops = &ref_shmbuf_ops,
+	.summary = "reference shared-memory ring: MPMC via owner-tagged robust locks, "
+		   "spin-then-futex waits, kill -9 safe, unbounded via fallocate/punch-hole",
+};
