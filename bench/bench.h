@@ -28,6 +28,8 @@
 struct bench_cfg {
 	const char *subject; /* shmbuf subject under test, "ref-shmbuf" */
 	const char *json;    /* output path, NULL for none */
+	const char *only;    /* run only this workload, NULL for all */
+	size_t size;         /* run only this item size, 0 for all */
 	int trials;
 	int64_t trial_ns; /* timed part of a throughput trial */
 	int64_t warm_ns;  /* untimed start of a throughput trial */
@@ -66,7 +68,9 @@ void bench_watchdog_disarm(void);
 void bench_watch_child(pid_t pid);
 void bench_name_new(char *buf, size_t len, const struct ipc_shmbuf_ops *ops);
 void bench_name_done(const char *name);
+void bench_name_forget(const char *name);
 int bench_shm_leftovers(void);
+int64_t bench_cpu_wait_us(void); /* /proc/pressure/cpu "some" total, -1 if absent */
 void bench_print_env(void);
 
 /* ---- bench_proc.c: a forked peer with a ready and a result channel ------- */
@@ -122,11 +126,13 @@ struct bench_row {
 	bool is_rtt;
 	double ips[BENCH_MAX_TRIALS]; /* items/s per trial (throughput) */
 	double p50[BENCH_MAX_TRIALS], p99[BENCH_MAX_TRIALS]; /* ns (ping-pong) */
+	double wait[BENCH_MAX_TRIALS]; /* share of the trial some task waited for a CPU */
 	const struct bench_row *base; /* the baseline row, for the ratio */
 };
 double bench_row_metric(const struct bench_row *r, int trial); /* items/s or p50 */
 int bench_ratios(const struct bench_row *r, double *ratios); /* per trial */
 void bench_print_table(const struct bench_row *rows, int n);
+int bench_print_noise(const struct bench_row *rows, int n); /* contended trials */
 void bench_print_acceptance(const struct bench_row *rows, int n, const char *subject);
 int bench_write_json(const char *path, const struct bench_row *rows, int n);
 

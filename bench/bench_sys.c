@@ -86,6 +86,14 @@ void bench_name_done(const char *name)
 	}
 }
 
+/* Drop name without unlinking it (its create failed). */
+void bench_name_forget(const char *name)
+{
+	for (int i = 0; i < 2; i++)
+		if (strcmp(g_names[i], name) == 0)
+			g_names[i][0] = 0;
+}
+
 void bench_watch_child(pid_t pid) { g_child = pid; }
 
 /* A hung trial is a failure, not a hang of `make bench`. Only a failing run
@@ -131,6 +139,21 @@ int bench_shm_leftovers(void)
 	}
 	closedir(d);
 	return n;
+}
+
+/* Microseconds during which some task waited for a CPU (PSI). With our two
+ * sides pinned to two CPUs, any growth during a trial means a third party
+ * took a CPU from us (or we from it): the trial was contended. */
+int64_t bench_cpu_wait_us(void)
+{
+	long long total = -1;
+	FILE *f = fopen("/proc/pressure/cpu", "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "some avg10=%*f avg60=%*f avg300=%*f total=%lld", &total) != 1)
+		total = -1;
+	fclose(f);
+	return total;
 }
 
 /* ---- environment (absolute figures mean little without it) ---------------- */

@@ -3,6 +3,7 @@
  * together by a barrier so neither side's start-up is timed. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "bench.h"
 
@@ -30,9 +31,9 @@ int bench_run_pair(struct bench_pair *p)
 	if (pthread_create(&cons, NULL, bench_cons_main, p) != 0)
 		return -EAGAIN; /* nothing started: nothing to clean up */
 	if (pthread_create(&prod, NULL, bench_prod_main, p) != 0) {
-		pthread_cancel(cons); /* it waits at the barrier: a cancellation point? no: detach */
-		pthread_detach(cons);
-		return -EAGAIN;
+		/* The consumer waits at the barrier for good: no way to go on. */
+		fprintf(stderr, "bench: cannot start the producer thread\n");
+		exit(1);
 	}
 	pthread_join(prod, NULL);
 	pthread_join(cons, NULL);

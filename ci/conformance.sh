@@ -29,13 +29,15 @@ fi
 
 subjects="$*"
 [ -n "$subjects" ] || subjects=$("$runner" --list-subjects)
+i=10
 for s in $subjects; do
+	i=$((i + 1)) # file order is matrix order
 	label=$(IPCSPEC_SUBJECT=$s "$runner" --subject-name) || {
 		echo "ipcspec: cannot load subject $s" >&2
 		exit 2
 	}
-	log=$results/$label.log
-	IPCSPEC_SUBJECT=$s IPCSPEC_SUBJECT_LABEL=$label IPCSPEC_RESULTS=$results/$label.tsv \
+	log=$results/$i-$label.log
+	IPCSPEC_SUBJECT=$s IPCSPEC_SUBJECT_LABEL=$label IPCSPEC_RESULTS=$results/$i-$label.tsv \
 		${IPCSPEC_WRAP:-} "$runner" -j"${JOBS:-2}" --filter "$filter" >"$log" 2>&1
 	echo "== $label (log: $log)"
 	grep -E '^\[(FAIL|----)\]' "$log" | head -n 20

@@ -104,6 +104,8 @@ static inline int fl_item_check(const void *buf, size_t n, size_t max_item, stru
 	const unsigned char *b = buf;
 	struct fl_item_hdr h;
 
+	memset(out, 0, sizeof(*out));
+
 	if (n < FL_ITEM_HDR)
 		return -1;
 	memcpy(&h, b, sizeof(h));

@@ -202,19 +202,25 @@ static void load_results_file(const char *path)
 	fclose(f);
 }
 
+static int tsv_only(const struct dirent *e)
+{
+	return ends_with(e->d_name, ".tsv");
+}
+
+/* Files in name order: the runner numbers them in the order subjects ran. */
 static void load_results(const char *dir)
 {
-	DIR *d = opendir(dir);
+	struct dirent **list;
 	char path[1024];
-	if (d == NULL)
+	int n = scandir(dir, &list, tsv_only, alphasort);
+	if (n < 0)
 		die(dir);
-	for (struct dirent *e; (e = readdir(d));) {
-		if (!ends_with(e->d_name, ".tsv"))
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, list[i]->d_name);
 		load_results_file(path);
+		free(list[i]);
 	}
-	closedir(d);
+	free(list);
 }
 
 /* Fold tests into a clause status before expectations: any failing test fails

@@ -12,15 +12,15 @@
 
 #define BLK_FIXTURE .init = ipct_setup, .fini = ipct_teardown, .timeout = 30
 #define BLK2_SIDES 3      /* producers, and as many consumers */
-#define BLK2_ITEMS 400    /* per producer, then one stop item (producer id BLK2_STOP) */
+#define BLK2_ITEMS 2000   /* per producer, then one stop item (producer id BLK2_STOP) */
 #define BLK2_STOP 0xffffu
 
 struct blk_arg {
 	const char *name;
 	int id;            /* BLK-2: producer id */
 	int64_t timeout;   /* BLK-1, BLK-3: of the one get */
-	_Atomic long rc;   /* result of that get; 1 = not returned */
-	size_t item;       /* the item it got */
+	_Atomic long rc;   /* result of that get (1 = not returned), or BLK-2's last one */
+	size_t item;       /* the item it got; its CPU and wall-clock time: */
 	int64_t cpu_ns, wall_ns;
 	_Atomic uint32_t (*seen)[BLK2_ITEMS]; /* BLK-2: times each item was got */
 	_Atomic uint32_t *bad;                /* BLK-2: malformed items got */
@@ -70,16 +70,14 @@ static int blk2_producer(void *argp)
 	unsigned char item[16];
 	if (ipct_shmbuf()->attach(arg->name, IPC_SHMBUF_PRODUCER, &p) != 0)
 		return 2;
-	for (uint32_t seq = 0; seq <= BLK2_ITEMS; seq++) {
-		ipct_item_fill(item, sizeof item, seq < BLK2_ITEMS ? (uint32_t)arg->id : BLK2_STOP, seq);
-		if (ipct_shmbuf()->put(p, item, sizeof item, IPC_TIMEOUT_INFINITE) != 0)
+	for (uint32_t seq = 0; seq <= BLK2_ITEMS; seq++)
+		if ((arg->rc = ipct_shmbuf()->put(p, item, ipct_item_fill(item, sizeof item, seq <
+		     BLK2_ITEMS ? (uint32_t)arg->id : BLK2_STOP, seq), IPC_TIMEOUT_INFINITE)) != 0)
 			return 4;
-	}
 	return ipct_shmbuf()->detach(p) == 0 ? 0 : 3;
 }
 
-/* Gets until it takes one stop item: each consumer takes exactly one, and the
- * last stop is queued behind every data item. */
+/* Gets until it takes a stop item: each consumer takes one, the last behind all data. */
 static int blk2_consumer(void *argp)
 {
 	struct blk_arg *arg = argp;
@@ -90,7 +88,7 @@ static int blk2_consumer(void *argp)
 		return 2;
 	for (;;) {
 		ssize_t n = ipct_shmbuf()->get(c, item, sizeof item, IPC_TIMEOUT_INFINITE);
-		if (n < 0)
+		if ((arg->rc = n) < 0)
 			return 4;
 		bool ok = ipct_item_check(item, (size_t)n, &prod, &seq) == 0;
 		if (ok && prod == BLK2_STOP)
@@ -112,7 +110,8 @@ Test(shmbuf, SHMBUF_BLK_2__no_lost_wakeup_with_many_parties_on_capacity_1_and_2,
 		_Atomic uint32_t *bad = ipct_shared(sizeof *bad);
 		struct ipct_party *party[2 * BLK2_SIDES];
 		const char *name = SAFE_CREATE(ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? cap : 0, 16);
-		SAFE_CONSUMER(name); /* never gets: only keeps a consumer attached throughout */
+		SAFE_CONSUMER(name); /* never used: the stream stays open both ways, so */
+		SAFE_PRODUCER(name); /* consumers stop at stop items, never at IPC_EOD */
 		for (int i = 0; i < 2 * BLK2_SIDES; i++) {
 			args[i] = (struct blk_arg){ name, i % BLK2_SIDES, .seen = seen, .bad = bad };
 			party[i] = ipct_party_start(i < BLK2_SIDES ? blk2_consumer : blk2_producer,
@@ -122,9 +121,10 @@ Test(shmbuf, SHMBUF_BLK_2__no_lost_wakeup_with_many_parties_on_capacity_1_and_2,
 		for (int i = 0; i < 2 * BLK2_SIDES; i++) {
 			int64_t left = (deadline - ipct_now_ns()) / 1000000;
 			int st = ipct_party_wait(party[i], left > 0 ? left : 0);
-			cr_assert(st == 0, "capacity %zu: %s %d %s (status %d)", cap,
+			cr_assert(st == 0, "capacity %zu: %s %d %s (status %d, last result %ld)", cap,
 				  i < BLK2_SIDES ? "consumer" : "producer", i % BLK2_SIDES,
-				  st == -ETIMEDOUT ? "still asleep at the deadline (lost wake-up)" : "failed", st);
+				  st == -ETIMEDOUT ? "still asleep at the deadline (lost wake-up)" : "failed",
+				  st, (long)args[i].rc);
 		}
 		cr_assert_eq(*bad, 0, "capacity %zu: %u malformed items got", cap, (unsigned)*bad);
 		for (int p = 0; p < BLK2_SIDES; p++)

@@ -129,6 +129,14 @@ uint64_t ipc__self_start(void);
  * attached under and refuse to work in a child. */
 uint32_t ipc__fork_gen(void);
 
+/* The same without registering the fork handler (done by any attach, which
+ * precedes every handle): one relaxed load on the data path. */
+extern _Atomic uint32_t ipc__fork_generation;
+static inline uint32_t ipc__fork_gen_now(void)
+{
+	return atomic_load_explicit(&ipc__fork_generation, memory_order_relaxed);
+}
+
 /* false only when pid is certainly dead: gone, a zombie, or another process
  * reusing the pid (different start time). Unreadable state counts as alive. */
 bool ipc__proc_alive(pid_t pid, uint64_t start);
@@ -247,8 +255,12 @@ void ipc__race_point(const char *name);
 
 #define IPC_RACE(name) fiu_do_on(name, ipc__race_point(name))
 
-/* Spin this long before sleeping, and sleep at most this long per slice. */
+/* Spin this long before sleeping (at first; a handle adapts it between
+ * IPC_SPIN_NS and IPC_SPIN_MAX_NS: sleeps shorter than IPC_SPIN_ADAPT_NS
+ * double it, longer ones reset it), and sleep at most a slice at a time. */
 #define IPC_SPIN_NS 10000LL
+#define IPC_SPIN_MAX_NS 200000LL
+#define IPC_SPIN_ADAPT_NS 1000000LL
 #define IPC_SLICE_NS 50000000LL
 /* Liveness scans at most this often (non-blocking callers). */
 #define IPC_SCAN_PERIOD_NS 10000000LL

@@ -10,7 +10,7 @@
 
 #include "core/core.h"
 
-static _Atomic uint32_t fork_gen;
+_Atomic uint32_t ipc__fork_generation;
 static _Atomic pid_t self_pid;
 static _Atomic uint64_t self_start;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
@@ -21,7 +21,7 @@ static void on_fork_child(void)
 	 * every inherited handle become invalid. */
 	atomic_store_explicit(&self_pid, 0, memory_order_relaxed);
 	atomic_store_explicit(&self_start, 0, memory_order_relaxed);
-	atomic_fetch_add_explicit(&fork_gen, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ipc__fork_generation, 1, memory_order_relaxed);
 }
 
 static void fork_init(void)
@@ -32,7 +32,7 @@ static void fork_init(void)
 uint32_t ipc__fork_gen(void)
 {
 	pthread_once(&fork_once, fork_init);
-	return atomic_load_explicit(&fork_gen, memory_order_relaxed);
+	return atomic_load_explicit(&ipc__fork_generation, memory_order_relaxed);
 }
 
 /* Read /proc/<pid>/stat into buf: -ENOENT when the process is gone, -EIO

@@ -36,13 +36,19 @@ static bool try_claim(struct ipc_part *p, uint32_t role, uint32_t *gen_out)
 	/* One CAS records the pid with the claim: a claimer killed right after
 	 * is identifiable, hence reapable. acq_rel: orders against the release
 	 * of the previous owner and publishes the claim. */
-	if (!atomic_compare_exchange_strong_explicit(&p->word, &w,
-						     part_word(IPC_PART_CLAIMING, role, gen, pid),
-						     memory_order_acq_rel, memory_order_relaxed))
+	uint64_t claiming = part_word(IPC_PART_CLAIMING, role, gen, pid);
+
+	if (!atomic_compare_exchange_strong_explicit(&p->word, &w, claiming, memory_order_acq_rel,
+						     memory_order_relaxed))
 		return false;
 	atomic_store_explicit(&p->start, ipc__self_start(), memory_order_relaxed);
-	/* release: the start time is visible to whoever sees LIVE. */
-	atomic_store_explicit(&p->word, part_word(IPC_PART_LIVE, role, gen, pid), memory_order_release);
+	/* A CAS, not a store: a reaper that wrongly judged the claim dead has
+	 * freed (and maybe re-issued) the slot; then this claim is void.
+	 * release: the start time is visible to whoever sees LIVE. */
+	if (!atomic_compare_exchange_strong_explicit(&p->word, &claiming,
+						     part_word(IPC_PART_LIVE, role, gen, pid),
+						     memory_order_release, memory_order_relaxed))
+		return false;
 	*gen_out = gen;
 	return true;
 }
@@ -98,7 +104,12 @@ bool ipc__ptab_any(struct ipc_part *tab, uint32_t role)
 /* Free p if the participant recorded in w is dead: true if we freed it. */
 static bool reap_one(struct ipc_part *p, uint64_t w)
 {
-	uint64_t start = atomic_load_explicit(&p->start, memory_order_relaxed);
+	/* While claiming, start may still be the previous occupant's: judge
+	 * by the pid alone. Once LIVE (acquire-loaded by the caller), start is
+	 * this participant's. */
+	uint64_t start = ipc__part_status(w) == IPC_PART_LIVE
+				 ? atomic_load_explicit(&p->start, memory_order_relaxed)
+				 : 0;
 
 	if (ipc__proc_alive(ipc__part_pid(w), start))
 		return false;

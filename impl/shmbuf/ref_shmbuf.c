@@ -86,6 +86,7 @@ struct ipc_shmbuf {
 	uint64_t mask;        /* slot_count - 1 */
 	uint64_t limit;       /* most items queued: capacity, or slot_count */
 	uint64_t cached;      /* producer: a past head; consumer: a past tail */
+	int64_t spin_ns;      /* adaptive spin budget before sleeping */
 	int fd;
 	uint32_t role, idx, token, forkgen;
 };
@@ -147,8 +148,10 @@ static uint64_t unbounded_slots(const struct shmbuf_geom *g)
 
 static int geometry(uint64_t capacity, uint64_t max_item, uint64_t mem_limit, struct shmbuf_geom *g)
 {
-	IPC_ENSURE(max_item >= 1, IPC_EINVAL);
-	IPC_ENSURE(max_item <= UINT32_MAX - 64 && capacity <= (1ull << 40), IPC_ENOMEM);
+	/* Unsupported geometry is -EINVAL (SHMBUF-CAP-4); a supported one too
+	 * large for memory is -ENOMEM (here, or when backing it fails). */
+	IPC_ENSURE(max_item >= 1 && max_item <= UINT32_MAX - 64, IPC_EINVAL);
+	IPC_ENSURE(capacity <= (1ull << 40), IPC_EINVAL);
 	IPC_ENSURE(mem_limit <= SHMBUF_MAX_BYTES, IPC_ENOMEM);
 	memset(g, 0, sizeof(*g));
 	g->capacity = capacity;
@@ -301,6 +304,7 @@ int ipc_shmbuf_attach(const char *name, int role, struct ipc_shmbuf **out)
 		return rc;
 	}
 	h->role = (uint32_t)role;
+	h->spin_ns = IPC_SPIN_NS;
 	h->forkgen = ipc__fork_gen();
 	note_attach(h->hdr, h->role);
 	*out = h;
@@ -354,7 +358,7 @@ static bool reap_dead(struct shmbuf_hdr *hdr)
 static int check_handle(const struct ipc_shmbuf *h, uint32_t role)
 {
 	IPC_ENSURE(h != NULL, IPC_EINVAL);
-	IPC_ENSURE(h->role == role && h->forkgen == ipc__fork_gen(), IPC_EBADF);
+	IPC_ENSURE(h->role == role && h->forkgen == ipc__fork_gen_now(), IPC_EBADF);
 	return 0;
 }
 
@@ -516,7 +520,7 @@ static bool spin_until(struct ipc_shmbuf *h, struct wctx *w, bool (*ready)(struc
 	if (w->spun)
 		return false;
 	w->spun = true;
-	end = ipc__now_ns() + IPC_SPIN_NS;
+	end = ipc__now_ns() + h->spin_ns;
 	for (i = 1;; i++) {
 		if (ready(h))
 			return true;
@@ -524,6 +528,18 @@ static bool spin_until(struct ipc_shmbuf *h, struct wctx *w, bool (*ready)(struc
 		if ((i & 31) == 0 && ipc__now_ns() > end)
 			return false;
 	}
+}
+
+/* Adapt the spin budget to the peer (T12): a sleep cut short by a wake-up
+ * means the peer is streaming, and sleeping costs a wake-up latency each
+ * time, so spin longer next time; a long sleep means an idle peer: spin
+ * little. Bounded either way. */
+static void adapt_spin(struct ipc_shmbuf *h, int64_t slept_ns)
+{
+	if (slept_ns < IPC_SPIN_ADAPT_NS)
+		h->spin_ns = h->spin_ns * 2 > IPC_SPIN_MAX_NS ? IPC_SPIN_MAX_NS : h->spin_ns * 2;
+	else
+		h->spin_ns = IPC_SPIN_NS;
 }
 
 /* Sleep on seq (one slice, or until the deadline in the LOST_WAKEUP mutant). */
@@ -538,6 +554,7 @@ static int sleep_on(struct ipc_shmbuf *h, _Atomic uint32_t *seq, uint32_t v, int
 									   : deadline;
 	if (ipc__futex_wait(seq, v, until) == IPC_ETIMEDOUT)
 		(void)reap_dead(h->hdr); /* a slice passed: are the peers alive? */
+	adapt_spin(h, ipc__now_ns() - now);
 	return 0;
 }
 
@@ -547,11 +564,13 @@ static int wait_space(struct ipc_shmbuf *h, struct wctx *w)
 	struct shmbuf_hdr *hdr = h->hdr;
 	uint32_t v;
 
+	/* Spin first: on a streaming path the consumer frees a slot within
+	 * nanoseconds, and the liveness check below reads the clock. */
+	if (w->timeout != 0 && spin_until(h, w, space_ready))
+		return 0;
 	if (reap_dead(hdr))
 		return 0; /* a consumer died: maybe -EPIPE now */
 	IPC_ENSURE(w->timeout != 0, IPC_EAGAIN);
-	if (spin_until(h, w, space_ready))
-		return 0;
 	/* acquire: a waker's bump (release) publishes what it did before. */
 	v = atomic_load_explicit(&hdr->space_seq, memory_order_acquire);
 	ipc__olock_announce_peer(&hdr->cons_lock);
@@ -689,6 +708,10 @@ ssize_t ipc_shmbuf_get(struct ipc_shmbuf *h, void *buf, size_t cap, int64_t time
 		rc = get_attempt(h, buf, cap, &n, &w);
 		if (IPC_LIKELY(rc != SHMBUF_EMPTY))
 			return rc < 0 ? rc : (ssize_t)n;
+		/* Streaming: the producer is usually a few ns behind. Spin on
+		 * plain loads before the costlier end-of-stream check. */
+		if (w.timeout != 0 && spin_until(h, &w, data_ready))
+			continue;
 		if (end_of_data(h)) {
 			/* Producers left after publishing: drain what they left. */
 			rc = get_attempt(h, buf, cap, &n, &w);

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Verify that a participant killed with SIGKILL counts as detached (a blocked
+ * peer gets IPC_EOD or -EPIPE), and that producers or consumers killed at
+ * random instants mid-stream never wedge the others nor tear, duplicate or
+ * lose an item (beyond one already taken per killed consumer).
+ * Clauses: SHMBUF-DEATH-1, SHMBUF-DEATH-2, SHMBUF-DEATH-3, SHMBUF-DEATH-4.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "ipct.h"
+
+#define D_FIXTURE .init = ipct_setup, .fini = ipct_teardown, .timeout = 30
+#define D_NEEDS (IPC_SHMBUF_CAP_PEER_DEATH | IPC_SHMBUF_CAP_CROSS_PROCESS)
+#define D_SIDE 3           /* live producers, and as many live consumers */
+#define D_INC 48           /* incarnations per role: the first ones and replacements */
+#define D_SEQ (1u << 19)   /* items per producer incarnation; the campaign stops at half */
+#define D_ITEM 200         /* largest item: the longer the copy, the likelier a tear */
+#define D_SEED 0x5eedd34du /* fixed: failures name it, a rerun replays the same campaign */
+
+struct d_shared {
+	const char *name;
+	struct ipct_event *attached;       /* DEATH-1, DEATH-2: the victim is attached */
+	_Atomic long rc;                   /* the survivor's result; 1 = not returned */
+	_Atomic int stop;                  /* producers: finish the current put, detach */
+	_Atomic uint32_t done[2][D_INC];   /* puts returned [0], items recorded [1] */
+	_Atomic uint32_t bad;              /* torn or unknown items got */
+	_Atomic uint8_t got[D_INC][D_SEQ]; /* times each (incarnation, seq) was got */
+};
+static struct d_shared *D; /* set before the forks */
+
+/* arg = role + 4 * survivor. A victim attaches and sleeps until killed; a
+ * survivor blocks in a get on the empty buffer or a put on the full one. */
+static int d_one(void *arg)
+{
+	int role = (int)(intptr_t)arg & 3;
+	struct ipc_shmbuf *h = NULL;
+	size_t v = 1;
+	if (ipct_shmbuf()->attach(D->name, role, &h) != 0)
+		return 2;
+	for (ipct_event_set(D->attached); (intptr_t)arg < 4;)
+		pause();
+	if (role == IPC_SHMBUF_PRODUCER && /* fill the capacity-1 buffer first */
+	    ipct_shmbuf()->put(h, &v, sizeof v, IPC_TIMEOUT_INFINITE) != 0)
+		return 4;
+	ipct_party_enter_call();
+	D->rc = role == IPC_SHMBUF_PRODUCER ? ipct_shmbuf()->put(h, &v, sizeof v, IPC_TIMEOUT_INFINITE)
+					    : ipct_shmbuf()->get(h, &v, sizeof v, IPC_TIMEOUT_INFINITE);
+	ipct_party_leave_call();
+	return ipct_shmbuf()->detach(h) == 0 ? 0 : 3;
+}
+
+static void d_kill_last_peer(intptr_t survivor, long want)
+{
+	D = ipct_shared(sizeof *D);
+	D->name = SAFE_CREATE(ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? 1 : 0, sizeof(size_t));
+	D->attached = ipct_event_new();
+	D->rc = 1;
+	struct ipct_party *victim = ipct_process_start(d_one, (void *)(3 - survivor));
+	SAFE_RC(ipct_event_wait(D->attached, 5000));
+	struct ipct_party *party = ipct_process_start(d_one, (void *)(survivor + 4));
+	ipct_party_wait_blocked(party, 500);
+	cr_assert(ipct_party_in_call(party) && D->rc == 1,
+		  "BROKEN: the survivor returned %ld instead of blocking", (long)D->rc);
+	ipct_party_kill(victim);
+	EXPECT_RC(ipct_party_wait(victim, 1000), 128 + SIGKILL);
+	int st = ipct_party_wait(party, 5000);
+	cr_assert(st == 0, "the blocked survivor %s (status %d)", st == -ETIMEDOUT ?
+		  "was still asleep 5 s after its last peer was killed" : "failed", st);
+	EXPECT_ERR(D->rc, want);
+}
+
+Test(shmbuf, SHMBUF_DEATH_1__killed_last_producer_ends_stream_for_blocked_consumer, D_FIXTURE)
+{
+	IPCT_REQUIRE(D_NEEDS | IPC_SHMBUF_CAP_END_OF_STREAM | IPC_SHMBUF_CAP_BLOCKING);
+	d_kill_last_peer(IPC_SHMBUF_CONSUMER, IPC_EOD);
+}
+
+Test(shmbuf, SHMBUF_DEATH_2__killed_last_consumer_fails_blocked_producer_with_epipe, D_FIXTURE)
+{
+	IPCT_REQUIRE(D_NEEDS | IPC_SHMBUF_CAP_END_OF_STREAM | IPC_SHMBUF_CAP_BLOCKING |
+		     IPC_SHMBUF_CAP_BOUNDED);
+	d_kill_last_peer(IPC_SHMBUF_PRODUCER, IPC_EPIPE);
+}
+
+/* Incarnation inc of role r (arg = 2 * inc + r). A producer (r = 0) puts
+ * self-checking items and publishes how many puts have returned; a consumer
+ * gets until IPC_EOD, records every item and publishes how many it recorded. */
+static int d_party(void *arg)
+{
+	uint32_t inc = (uint32_t)(intptr_t)arg / 2, r = (uint32_t)(intptr_t)arg % 2, prod, seq;
+	struct ipc_shmbuf *h = NULL;
+	unsigned char item[D_ITEM];
+	if (ipct_shmbuf()->attach(D->name, r ? IPC_SHMBUF_CONSUMER : IPC_SHMBUF_PRODUCER, &h) != 0)
+		return 2;
+	for (seq = 0; r == 0 && seq < D_SEQ && !D->stop; seq++) {
+		size_t len = ipct_item_fill(item, 16 + (seq * 37 + inc) % (D_ITEM - 15), inc, seq);
+		if (ipct_shmbuf()->put(h, item, len, IPC_TIMEOUT_INFINITE) != 0)
+			return 4;
+		D->done[0][inc] = seq + 1; /* this put has returned */
+	}
+	for (ssize_t n; r == 1 && (n = ipct_shmbuf()->get(h, item, sizeof item,
+						       IPC_TIMEOUT_INFINITE)) != IPC_EOD;
+	     D->done[1][inc]++) {
+		if (n < 0)
+			return 4;
+		if (ipct_item_check(item, (size_t)n, &prod, &seq) == 0 && prod < D_INC && seq < D_SEQ)
+			atomic_fetch_add(&D->got[prod][seq], 1);
+		else
+			atomic_fetch_add(&D->bad, 1);
+	}
+	return ipct_shmbuf()->detach(h) == 0 ? 0 : 3;
+}
+
+/* Kill parties of role v (0 producers, 1 consumers) at random progress points
+ * and replace them; then stop, drain to IPC_EOD and account for every item. */
+static void d_campaign(uint32_t v)
+{
+	struct ipct_party *live[2][D_SIDE];
+	uint32_t inc_of[2][D_SIDE], ninc[2] = { 0, 0 }, kills = 0, missing = 0;
+	unsigned rnd = D_SEED;
+	D = ipct_shared(sizeof *D);
+	D->name = SAFE_CREATE(ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? 4 : 0, D_ITEM);
+	for (int k = 2 * D_SIDE - 1; k >= 0; k--) { /* consumers first */
+		inc_of[k / D_SIDE][k % D_SIDE] = ninc[k / D_SIDE]++;
+		live[k / D_SIDE][k % D_SIDE] = ipct_process_start(d_party,
+			(void *)(intptr_t)(2 * inc_of[k / D_SIDE][k % D_SIDE] + k / D_SIDE));
+	}
+	int64_t end = ipct_now_ns() + IPCT_MS(1000), deadline;
+	while ((kills < 10 || ipct_now_ns() < end) && ninc[v] < D_INC &&
+	       D->done[0][inc_of[0][0]] < D_SEQ / 2 && D->done[0][inc_of[0][1]] < D_SEQ / 2 &&
+	       D->done[0][inc_of[0][2]] < D_SEQ / 2) {
+		uint32_t i = (uint32_t)rand_r(&rnd) % D_SIDE, inc = inc_of[v][i];
+		uint32_t target = D->done[v][inc] + 1 + (uint32_t)rand_r(&rnd) % 1000;
+		deadline = ipct_now_ns() + IPCT_MS(ipct_scaled_ms(2000));
+		while (D->done[v][inc] < target) /* busy-poll, never sleep: a random instant */
+			cr_assert(ipct_now_ns() < deadline, "seed %#x: after %u kills, %s %u made no "
+				  "progress for 2 s (asleep for ever?)", D_SEED, kills, v ? "consumer" :
+				  "producer", inc);
+		for (volatile uint32_t k = (uint32_t)rand_r(&rnd) % 3000; k > 0; k--)
+			; /* and a random point within an item */
+		ipct_party_kill(live[v][i]);
+		int st = ipct_party_wait(live[v][i], 2000);
+		cr_assert(st == 128 + SIGKILL, "seed %#x: victim %u had ended, status %d", D_SEED, inc, st);
+		inc_of[v][i] = ninc[v]++, kills++;
+		live[v][i] = ipct_process_start(d_party, (void *)(intptr_t)(2 * inc_of[v][i] + v));
+	}
+	D->stop = 1;
+	for (int k = 0; k < 2 * D_SIDE; k++) { /* producers first: then consumers can end */
+		int st = ipct_party_wait(live[k / D_SIDE][k % D_SIDE], 5000);
+		cr_assert(st == 0, "seed %#x: %s %u %s (status %d)", D_SEED, k / D_SIDE ? "consumer" :
+			  "producer", inc_of[k / D_SIDE][k % D_SIDE], st == -ETIMEDOUT ? "was still "
+			  "running at the deadline" : "failed", st);
+	}
+	cr_assert_eq(D->bad, 0, "seed %#x: %u torn or unknown items got", D_SEED, (unsigned)D->bad);
+	for (uint32_t inc = 0; inc < ninc[0]; inc++)
+		for (uint32_t seq = 0, ret = D->done[0][inc]; seq <= ret && seq < D_SEQ; seq++) {
+			cr_assert(D->got[inc][seq] <= 1, "seed %#x: item %u of producer %u got %u times",
+				  D_SEED, seq, inc, (unsigned)D->got[inc][seq]);
+			missing += seq < ret && D->got[inc][seq] == 0;
+		}
+	cr_assert(missing <= (v ? kills : 0), "seed %#x: %u items whose put had returned were lost, "
+		  "after %u %s kills", D_SEED, missing, kills, v ? "consumer" : "producer");
+}
+
+Test(shmbuf, SHMBUF_DEATH_3__producers_killed_mid_stream_lose_or_tear_nothing, D_FIXTURE)
+{
+	IPCT_REQUIRE(D_NEEDS | IPC_SHMBUF_CAP_MPMC | IPC_SHMBUF_CAP_BLOCKING);
+	d_campaign(0);
+}
+
+Test(shmbuf, SHMBUF_DEATH_4__consumers_killed_mid_stream_lose_at_most_one_each, D_FIXTURE)
+{
+	IPCT_REQUIRE(D_NEEDS | IPC_SHMBUF_CAP_MPMC | IPC_SHMBUF_CAP_BLOCKING);
+	d_campaign(1);
+}

@@ -1,0 +1,76 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Run the fault-injection harnesses and print a summary.
+#   sh faults/run.sh short|full BUILD_DIR [SUBJECT]
+# short: the budget of `make test` (< 60 s); full: `make faults` (< ~4 min).
+# Exit status: 0 only if every harness passed and every failure point in
+# impl/ is covered by nth_sweep.
+set -u
+mode=${1:-short}
+dir=${2:-build/faults}
+subject=${3:-}
+log_dir=$dir/logs
+mkdir -p "$log_dir"
+
+case $mode in
+short) size=--short ;;
+full) size= ;;
+*) echo "usage: $0 short|full BUILD_DIR [SUBJECT]" >&2; exit 2 ;;
+esac
+# Only bundled subjects can be named (the harnesses link impl/ directly).
+args=$size
+case $subject in
+'') ;;
+*/* | *.so) echo "faults: SUBJECT=$subject is an external object; harnesses take bundled names only" >&2; exit 2 ;;
+*) args="$args --subject $subject" ;;
+esac
+
+fail=0
+summary=
+
+# Every point compiled into impl/ must be one nth_sweep knows.
+check_points() {
+	known=$("$dir/nth_sweep" --list-points)
+	missing=
+	for p in $(grep -rhoE '"ipc/[a-z0-9_/]+"' impl --include='*.c' --include='*.h' |
+		grep -v '^impl/broken' | tr -d '"' | sort -u); do
+		echo "$known" | grep -qx "$p" || missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		echo "faults: failure points in impl/ that nth_sweep does not sweep:$missing" >&2
+		fail=1
+		summary="$summary
+  points       FAIL  not swept:$missing"
+	fi
+}
+
+run() {
+	name=$1
+	shift
+	start=$(date +%s.%N)
+	echo "== $name $args $*"
+	"$dir/$name" $args "$@" >"$log_dir/$name.log" 2>&1
+	rc=$?
+	end=$(date +%s.%N)
+	secs=$(echo "$start $end" | awk '{printf "%.1f", $2 - $1}')
+	cat "$log_dir/$name.log"
+	last=$(grep -E 'PASS|FAIL' "$log_dir/$name.log" | tail -n 1 | sed 's/^\[[a-z_]*\] //')
+	if [ $rc -eq 0 ]; then verdict=ok; else verdict=FAIL; fail=1; fi
+	summary="$summary
+$(printf '  %-13s %-4s %6ss  %s' "$name" "$verdict" "$secs" "$last")"
+}
+
+t0=$(date +%s)
+check_points
+run nth_sweep
+run race_stress
+run kill_campaign
+run eintr_storm
+# Whatever a killed harness left behind under our prefix.
+rm -f /dev/shm/ipcspec-flt-* 2>/dev/null
+t1=$(date +%s)
+
+echo
+echo "faults ($mode) summary, logs in $log_dir:$summary"
+echo "  total $((t1 - t0)) s: $([ $fail -eq 0 ] && echo PASS || echo FAIL)"
+exit $fail

@@ -1,0 +1,33 @@
+# The benchmark (docs/bench.md). Included by the top-level Makefile.
+#   make bench        full run (~1 minute): table on stdout, $(BUILD)/reports/bench.json
+#   make bench-smoke  ~3 s, tiny counts: correctness only (sequence numbers checked)
+#   BENCH_ARGS='--subject textbook-shmbuf --trials 7' make bench
+# Always -O2, whatever OPT says: a benchmark of a -O0 build measures nothing.
+
+BENCH_DIR := $(BUILD)/bench
+BENCH_BIN := $(BENCH_DIR)/ipcspec-bench
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_OBJS := $(BENCH_SRCS:bench/%.c=$(BENCH_DIR)/obj/%.o)
+BENCH_JSON := $(BUILD)/reports/bench.json
+BENCH_ARGS ?=
+
+.PHONY: bench bench-smoke bench-build
+
+bench-build: $(BENCH_BIN)
+
+$(BENCH_DIR)/obj/%.o: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(IPC_CPPFLAGS) -Ibench $(IPC_CFLAGS) -O2 -MMD -MP -c $< -o $@
+
+$(BENCH_BIN): $(BENCH_OBJS) $(LIB)
+	$(CC) $(IPC_CFLAGS) -O2 $(IPC_LDFLAGS) -o $@ $(BENCH_OBJS) $(LIB) $(IPC_LDLIBS) -lm
+
+bench: $(LIB) $(BENCH_BIN)
+	@mkdir -p $(dir $(BENCH_JSON))
+	$(BENCH_BIN) --json $(BENCH_JSON) $(BENCH_ARGS)
+
+bench-smoke: $(LIB) $(BENCH_BIN)
+	@mkdir -p $(dir $(BENCH_JSON))
+	$(BENCH_BIN) --smoke --json $(BUILD)/reports/bench-smoke.json $(BENCH_ARGS)
+
+-include $(BENCH_OBJS:.o=.d)
