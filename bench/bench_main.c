@@ -109,6 +109,7 @@ static void row_init(struct bench_row *r, const char *subject, const struct benc
 /* Subject and baseline alternate trial by trial, each under the watchdog. */
 static void run_cell(struct bench_ctx *x, const struct bench_workload *w, size_t size, struct bench_row *rows)
 {
+	fflush(stdout); /* keep the header ahead of the progress dots in a log */
 	fprintf(stderr, "bench: %-16s %4zu B ", w->name, size);
 	for (int t = 0; t < x->cfg.trials; t++) {
 		for (int k = 0; k < 2; k++) {

@@ -227,7 +227,7 @@ static void stream(const struct config *c, struct fl_board *b, uint32_t items, u
 			  c->capacity == 0);
 		pids[i] = fl_spawn(i < c->producers ? fl_producer : fl_consumer, &peers[i]);
 	}
-	fl_reap_peers(b, peers, n, pids, 5);
+	fl_reap_peers(b, peers, n, pids, 10);
 	if (ops->unlink(name) != 0)
 		fl_violation("unlink failed");
 	check_stream(c, b, items, n, t0);

@@ -156,6 +156,14 @@ int fl_shm_leftovers(pid_t pid, bool remove)
 	return n;
 }
 
+int64_t fl_scaled_ns(int64_t ns)
+{
+	const char *m = getenv("IPCSPEC_TIME_MULTIPLIER");
+	double k = m ? strtod(m, NULL) : 1.0;
+
+	return k >= 1.0 ? (int64_t)((double)ns * k) : ns;
+}
+
 int64_t fl_now_ns(void)
 {
 	struct timespec ts;

@@ -67,6 +67,10 @@ int fl_shm_leftovers(pid_t pid, bool remove);
 /* ---- time, randomness ----------------------------------------------------- */
 
 int64_t fl_now_ns(void);
+
+/* A deadline or stall limit scaled by IPCSPEC_TIME_MULTIPLIER (>= 1), the
+ * project's one knob for slow machines (valgrind, emulators, loaded CI). */
+int64_t fl_scaled_ns(int64_t ns);
 void fl_sleep_ns(int64_t ns);
 
 struct fl_rng {

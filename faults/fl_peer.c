@@ -333,7 +333,7 @@ void fl_reap_peers(struct fl_board *b, struct fl_peer *peers, unsigned n, pid_t 
 
 		if (sum != last)
 			last = sum, moved = fl_now_ns();
-		else if (fl_now_ns() - moved > stall_s * 1000000000LL)
+		else if (fl_now_ns() - moved > fl_scaled_ns(stall_s * 1000000000LL))
 			return hang(b, peers, n, pids, done, stall_s);
 		fl_sleep_ns(1000000);
 	}
@@ -357,7 +357,7 @@ static void check_producer(struct fl_board *b, uint32_t id, struct tally *t)
 		t->delivered += c;
 		if (c > 1 && t->dups++ < 5)
 			printf("[%s] VIOLATION: item %u/%u delivered %u times\n", fl_prog, id, s, c);
-		if (s < done && c == 0 && t->missing++ < 5)
+		if (s < done && c == 0 && t->missing++ < 3)
 			printf("[%s] missing: item %u/%u (its put returned; a killed consumer may have taken it)\n",
 			       fl_prog, id, s);
 		if (s >= done && c > 0 && !optional && t->phantoms++ < 5)
@@ -381,6 +381,11 @@ unsigned fl_board_check(struct fl_board *b, unsigned consumer_kills, uint64_t *d
 		       consumer_kills, consumer_kills);
 		bad++;
 	}
+	if (t.missing || consumer_kills)
+		printf("[%s]   delivery: %llu items, %llu missing (at most %u excused by consumer "
+		       "kills), %llu duplicated, %llu never put\n", fl_prog,
+		       (unsigned long long)t.delivered, (unsigned long long)t.missing, consumer_kills,
+		       (unsigned long long)t.dups, (unsigned long long)t.phantoms);
 	*delivered = t.delivered;
 	return bad;
 }

@@ -212,7 +212,7 @@ static int watchdog(struct campaign *c)
 		c->last_move_ns = now;
 		return 0;
 	}
-	if (now - c->last_move_ns < STALL_NS)
+	if (now - c->last_move_ns < fl_scaled_ns(STALL_NS))
 		return 0;
 	fl_violation("hang: no operation completed anywhere for %lld s (%u kills so far); live peers:",
 		     STALL_NS / 1000000000LL, kills(c));

@@ -43,7 +43,7 @@ static const struct config configs[] = {
 	{0, 3, 3, 2048, 50, 30},
 };
 #define NCONFIGS (sizeof(configs) / sizeof(configs[0]))
-#define STALL_S 5 /* no operation completed anywhere for this long: a hang */
+#define STALL_S 10 /* no operation completed anywhere for this long: a hang */
 
 #define NEEDED_CAPS                                                                     \
 	(IPC_SHMBUF_CAP_CROSS_PROCESS | IPC_SHMBUF_CAP_MPMC | IPC_SHMBUF_CAP_END_OF_STREAM |     \

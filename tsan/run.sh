@@ -4,7 +4,7 @@
 # Fails on any TSan report (exit code 66), any delivery violation, or a hang.
 set -u
 dir=${1:-build/tsan}
-items=${2:-20000}
+items=${2:-10000}
 
 # clang 14's TSan maps its shadow at fixed addresses: with more than 28 bits
 # of mmap randomisation the program dies with "unexpected memory mapping".
@@ -23,8 +23,10 @@ fi
 
 export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1${TSAN_EXTRA_OPTIONS:+:$TSAN_EXTRA_OPTIONS}"
 fail=0
+ran=0
 for prog in "$dir"/tsan_*; do
 	[ -x "$prog" ] || continue
+	ran=$((ran + 1))
 	echo "== $prog $items   (TSAN_OPTIONS=$TSAN_OPTIONS)"
 	start=$(date +%s)
 	# A hang is a failure too: 120 s is ten times the usual run.
@@ -38,5 +40,6 @@ for prog in "$dir"/tsan_*; do
 	*) echo "tsan: $prog failed (exit $rc)" >&2; fail=1 ;;
 	esac
 done
+[ $ran -eq 0 ] && { echo "tsan: no program in $dir" >&2; fail=1; }
 [ $fail -eq 0 ] && echo "tsan: PASS" || echo "tsan: FAIL"
 exit $fail

@@ -108,18 +108,20 @@ void ipct_teardown(void);
 
 const char *ipct_rc_text(long rc, char *buf, size_t len);
 
-/* The call under test returns exactly want (a count or an IPC_E* code). */
-#define EXPECT_RC(call, want)                                                 \
+/* The call under test returns exactly want (a count or an IPC_E* code); the
+ * failure message shows the call as written, not macro-expanded. */
+#define IPCT__EXPECT(text, call, want)                                        \
 	do {                                                                      \
 		long ipct__rc_ = (long)(call), ipct__want_ = (long)(want);            \
 		char ipct__a_[48], ipct__b_[48];                                      \
 		cr_assert(ipct__rc_ == ipct__want_, "%s returned %s, expected %s",   \
-			  #call, ipct_rc_text(ipct__rc_, ipct__a_, 48),                   \
+			  text, ipct_rc_text(ipct__rc_, ipct__a_, 48),                    \
 			  ipct_rc_text(ipct__want_, ipct__b_, 48));                       \
 	} while (0)
 
-#define EXPECT_OK(call) EXPECT_RC(call, 0)
-#define EXPECT_ERR(call, err) EXPECT_RC(call, err)
+#define EXPECT_RC(call, want) IPCT__EXPECT(#call, call, want)
+#define EXPECT_OK(call) IPCT__EXPECT(#call, call, 0)
+#define EXPECT_ERR(call, err) IPCT__EXPECT(#call, call, err)
 
 /* Setup that must work for the test to mean anything: failure is BROKEN. */
 #define SAFE_RC(call)                                                         \

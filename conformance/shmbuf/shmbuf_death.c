@@ -23,7 +23,7 @@
 struct d_shared {
 	const char *name;
 	struct ipct_event *attached;       /* DEATH-1, DEATH-2: the victim is attached */
-	_Atomic long rc;                   /* the survivor's result; 1 = not returned */
+	_Atomic long rc;                   /* survivor's result (1 = none yet), or a failure */
 	_Atomic int stop;                  /* producers: finish the current put, detach */
 	_Atomic uint32_t done[2][D_INC];   /* puts returned [0], items recorded [1] */
 	_Atomic uint32_t bad;              /* torn or unknown items got */
@@ -97,14 +97,14 @@ static int d_party(void *arg)
 		return 2;
 	for (seq = 0; r == 0 && seq < D_SEQ && !D->stop; seq++) {
 		size_t len = ipct_item_fill(item, 16 + (seq * 37 + inc) % (D_ITEM - 15), inc, seq);
-		if (ipct_shmbuf()->put(h, item, len, IPC_TIMEOUT_INFINITE) != 0)
+		if ((D->rc = ipct_shmbuf()->put(h, item, len, IPC_TIMEOUT_INFINITE)) != 0)
 			return 4;
 		D->done[0][inc] = seq + 1; /* this put has returned */
 	}
 	for (ssize_t n; r == 1 && (n = ipct_shmbuf()->get(h, item, sizeof item,
 						       IPC_TIMEOUT_INFINITE)) != IPC_EOD;
 	     D->done[1][inc]++) {
-		if (n < 0)
+		if ((D->rc = n < 0 ? n : 0) < 0)
 			return 4;
 		if (ipct_item_check(item, (size_t)n, &prod, &seq) == 0 && prod < D_INC && seq < D_SEQ)
 			atomic_fetch_add(&D->got[prod][seq], 1);
@@ -137,8 +137,8 @@ static void d_campaign(uint32_t v)
 		deadline = ipct_now_ns() + IPCT_MS(ipct_scaled_ms(2000));
 		while (D->done[v][inc] < target) /* busy-poll, never sleep: a random instant */
 			cr_assert(ipct_now_ns() < deadline, "seed %#x: after %u kills, %s %u made no "
-				  "progress for 2 s (asleep for ever?)", D_SEED, kills, v ? "consumer" :
-				  "producer", inc);
+				  "progress for 2 s (asleep for ever? last error of a party: %ld)", D_SEED,
+				  kills, v ? "consumer" : "producer", inc, (long)D->rc);
 		for (volatile uint32_t k = (uint32_t)rand_r(&rnd) % 3000; k > 0; k--)
 			; /* and a random point within an item */
 		ipct_party_kill(live[v][i]);

@@ -10,8 +10,12 @@
 
 #define CAP4 (ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? 4u : 0u) /* unbounded-only: no limit */
 #define BIG  8192 /* bytes: the largest item or buffer used here */
-#define NOW /* a timeout for calls done at once */ (ipct_has(IPC_SHMBUF_CAP_NONBLOCK) ? 0 : \
-	ipct_has(IPC_SHMBUF_CAP_TIMED) ? IPCT_MS(1000) : IPC_TIMEOUT_INFINITE)
+
+static int64_t now_tmo(void) /* a timeout for calls that can complete at once */
+{
+	return ipct_has(IPC_SHMBUF_CAP_NONBLOCK) ? 0
+	       : ipct_has(IPC_SHMBUF_CAP_TIMED) ? IPCT_MS(1000) : IPC_TIMEOUT_INFINITE;
+}
 
 /* Item tag: len bytes, a NUL every third one, different for every tag. */
 static const unsigned char *item(size_t len, unsigned tag)
@@ -24,7 +28,7 @@ static const unsigned char *item(size_t len, unsigned tag)
 
 static int put_item(struct ipc_shmbuf *p, size_t len, unsigned tag)
 {
-	return ipct_shmbuf()->put(p, item(len, tag), len, NOW);
+	return ipct_shmbuf()->put(p, item(len, tag), len, now_tmo());
 }
 
 /* The next get through c, into cap bytes, returns item tag of len bytes, intact. */
@@ -32,7 +36,7 @@ static void expect_item(struct ipc_shmbuf *c, size_t cap, size_t len, unsigned t
 {
 	static unsigned char got[BIG];
 	memset(got, 0xa5, sizeof got);
-	EXPECT_RC(ipct_shmbuf()->get(c, got, cap, NOW), (long)len);
+	EXPECT_RC(ipct_shmbuf()->get(c, got, cap, now_tmo()), (long)len);
 	cr_assert(memcmp(got, item(len, tag), len) == 0, "item %u of %zu bytes came out altered",
 		  tag, len);
 }
@@ -59,18 +63,18 @@ Test(shmbuf, SHMBUF_ITEM_2__zero_length_item_is_got_as_0_not_eod)
 	const char *name = SAFE_CREATE(CAP4, 8);
 	struct ipc_shmbuf *c = SAFE_CONSUMER(name), *p = SAFE_PRODUCER(name);
 	char b[8];
-	EXPECT_OK(ipct_shmbuf()->put(p, NULL, 0, NOW));
-	EXPECT_OK(ipct_shmbuf()->put(p, "x", 0, NOW));
+	EXPECT_OK(ipct_shmbuf()->put(p, NULL, 0, now_tmo()));
+	EXPECT_OK(ipct_shmbuf()->put(p, "x", 0, now_tmo()));
 	SAFE_RC(put_item(p, 5, 1));
-	EXPECT_RC(ipct_shmbuf()->get(c, NULL, 0, NOW), 0);
-	EXPECT_RC(ipct_shmbuf()->get(c, b, sizeof b, NOW), 0);
+	EXPECT_RC(ipct_shmbuf()->get(c, NULL, 0, now_tmo()), 0);
+	EXPECT_RC(ipct_shmbuf()->get(c, b, sizeof b, now_tmo()), 0);
 	expect_item(c, 8, 5, 1); /* both empty items were queued, in order */
 	if (ipct_has(IPC_SHMBUF_CAP_END_OF_STREAM)) {
 		/* The last item before the end of the stream: still 0, then IPC_EOD. */
-		SAFE_RC(ipct_shmbuf()->put(p, b, 0, NOW));
+		SAFE_RC(ipct_shmbuf()->put(p, b, 0, now_tmo()));
 		SAFE_DETACH(p);
-		EXPECT_RC(ipct_shmbuf()->get(c, b, sizeof b, NOW), 0);
-		EXPECT_ERR(ipct_shmbuf()->get(c, b, sizeof b, NOW), IPC_EOD);
+		EXPECT_RC(ipct_shmbuf()->get(c, b, sizeof b, now_tmo()), 0);
+		EXPECT_ERR(ipct_shmbuf()->get(c, b, sizeof b, now_tmo()), IPC_EOD);
 	}
 }
 
@@ -96,9 +100,9 @@ Test(shmbuf, SHMBUF_ITEM_4__get_into_a_small_buffer_is_emsgsize_and_keeps_the_it
 	unsigned char b[16];
 	SAFE_RC(put_item(p, 10, 1));
 	SAFE_RC(put_item(p, 3, 2));
-	EXPECT_ERR(ipct_shmbuf()->get(c, b, 9, NOW), IPC_EMSGSIZE);
-	EXPECT_ERR(ipct_shmbuf()->get(c, b, 5, NOW), IPC_EMSGSIZE); /* not the next one */
-	EXPECT_ERR(ipct_shmbuf()->get(c, NULL, 0, NOW), IPC_EMSGSIZE);
+	EXPECT_ERR(ipct_shmbuf()->get(c, b, 9, now_tmo()), IPC_EMSGSIZE);
+	EXPECT_ERR(ipct_shmbuf()->get(c, b, 5, now_tmo()), IPC_EMSGSIZE); /* not the next one */
+	EXPECT_ERR(ipct_shmbuf()->get(c, NULL, 0, now_tmo()), IPC_EMSGSIZE);
 	expect_item(c, 10, 10, 1);
 	expect_item(c, 5, 3, 2);
 }
@@ -110,11 +114,11 @@ Test(shmbuf, SHMBUF_ROLE_1__put_via_consumer_and_get_via_producer_are_ebadf_with
 	unsigned char b[16];
 	SAFE_RC(put_item(p, 16, 1));
 	EXPECT_ERR(put_item(c, 16, 2), IPC_EBADF);
-	EXPECT_ERR(ipct_shmbuf()->get(p, b, sizeof b, NOW), IPC_EBADF);
+	EXPECT_ERR(ipct_shmbuf()->get(p, b, sizeof b, now_tmo()), IPC_EBADF);
 	expect_item(c, 16, 16, 1); /* the get via the producer took nothing */
 	SAFE_RC(put_item(p, 4, 3));
 	expect_item(c, 16, 4, 3); /* the put via the consumer queued nothing */
-	EXPECT_ERR(ipct_shmbuf()->get(p, b, sizeof b, NOW), IPC_EBADF); /* empty too */
+	EXPECT_ERR(ipct_shmbuf()->get(p, b, sizeof b, now_tmo()), IPC_EBADF); /* empty too */
 	EXPECT_ERR(put_item(c, 0, 4), IPC_EBADF);
 }
 

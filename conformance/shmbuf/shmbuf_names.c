@@ -14,8 +14,6 @@
 #include "ipct.h"
 
 #define CAP4 (ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? 4u : 0u) /* unbounded-only: no limit */
-#define NOW /* a timeout for calls done at once */ (ipct_has(IPC_SHMBUF_CAP_NONBLOCK) ? 0 : \
-	ipct_has(IPC_SHMBUF_CAP_TIMED) ? IPCT_MS(1000) : IPC_TIMEOUT_INFINITE)
 
 Test(shmbuf, SHMBUF_SEG_6__segment_mode_is_0600_whatever_the_umask)
 {
@@ -86,6 +84,8 @@ Test(shmbuf, SHMBUF_SEG_8__bad_arguments_are_einval_with_no_effect)
 	char nested[IPC_NAME_MAX + 1], b[8] = "item", got[8] = "", t[3][48];
 	struct ipc_shmbuf_attr zero = { CAP4, 0, 0 }, a = { CAP4, 8, 0 };
 	struct ipc_shmbuf *h = NULL;
+	int64_t now = ipct_has(IPC_SHMBUF_CAP_NONBLOCK) ? 0 /* for calls done at once */
+		      : ipct_has(IPC_SHMBUF_CAP_TIMED) ? IPCT_MS(1000) : IPC_TIMEOUT_INFINITE;
 	snprintf(nested, sizeof nested, "%s/x", name);
 	const char *bad[] = { NULL, "", name + 1, nested }; /* no '/' first; another '/' */
 	for (size_t k = 0; k < 4; k++) {
@@ -103,15 +103,15 @@ Test(shmbuf, SHMBUF_SEG_8__bad_arguments_are_einval_with_no_effect)
 	EXPECT_ERR(ipct_shmbuf()->attach(name, 0, &h), IPC_EINVAL);
 	EXPECT_ERR(ipct_shmbuf()->attach(name, 3, &h), IPC_EINVAL); /* both roles: not a role */
 	EXPECT_ERR(ipct_shmbuf()->attach(name, IPC_SHMBUF_PRODUCER, NULL), IPC_EINVAL);
-	EXPECT_ERR(ipct_shmbuf()->put(NULL, b, 4, NOW), IPC_EINVAL);
-	EXPECT_ERR(ipct_shmbuf()->get(NULL, b, sizeof b, NOW), IPC_EINVAL);
+	EXPECT_ERR(ipct_shmbuf()->put(NULL, b, 4, now), IPC_EINVAL);
+	EXPECT_ERR(ipct_shmbuf()->get(NULL, b, sizeof b, now), IPC_EINVAL);
 	EXPECT_ERR(ipct_shmbuf()->detach(NULL), IPC_EINVAL);
 	struct ipc_shmbuf *c = SAFE_CONSUMER(name), *p = SAFE_PRODUCER(name);
-	EXPECT_ERR(ipct_shmbuf()->put(p, NULL, 5, NOW), IPC_EINVAL);
-	SAFE_RC(ipct_shmbuf()->put(p, b, 4, NOW));
-	EXPECT_ERR(ipct_shmbuf()->get(c, NULL, sizeof b, NOW), IPC_EINVAL);
+	EXPECT_ERR(ipct_shmbuf()->put(p, NULL, 5, now), IPC_EINVAL);
+	SAFE_RC(ipct_shmbuf()->put(p, b, 4, now));
+	EXPECT_ERR(ipct_shmbuf()->get(c, NULL, sizeof b, now), IPC_EINVAL);
 	/* The refused put queued nothing and the refused get took nothing. */
-	EXPECT_RC(ipct_shmbuf()->get(c, got, sizeof got, NOW), 4);
+	EXPECT_RC(ipct_shmbuf()->get(c, got, sizeof got, now), 4);
 	cr_assert(memcmp(got, "item", 4) == 0, "the item got is not the one put");
 }
 

@@ -12,8 +12,6 @@
 #define MAX_ITEM 256
 #define MAX_PROD 4
 #define PER_PROD 2000
-#define NOW /* a timeout for calls done at once */ (ipct_has(IPC_SHMBUF_CAP_NONBLOCK) ? 0 : \
-	ipct_has(IPC_SHMBUF_CAP_TIMED) ? IPCT_MS(1000) : IPC_TIMEOUT_INFINITE)
 
 Test(shmbuf, SHMBUF_ORD_1__fifo_across_many_wraparounds)
 {
@@ -21,15 +19,17 @@ Test(shmbuf, SHMBUF_ORD_1__fifo_across_many_wraparounds)
 	struct ipc_shmbuf *c = SAFE_CONSUMER(name), *p = SAFE_PRODUCER(name);
 	unsigned char b[MAX_ITEM];
 	uint32_t put = 0, got = 0, rnd = 12345, who, seq = ~0u;
+	int64_t now = ipct_has(IPC_SHMBUF_CAP_NONBLOCK) ? 0 /* for calls done at once */
+		      : ipct_has(IPC_SHMBUF_CAP_TIMED) ? IPCT_MS(1000) : IPC_TIMEOUT_INFINITE;
 	/* Bursts of puts and gets, never more than 7 queued, so nothing waits. */
 	while (got < 10000) {
 		rnd = rnd * 1103515245u + 12345u;
 		if (put < 10000 && put - got < 7 && (put == got || (rnd >> 16) % 3 != 0)) {
 			size_t len = ipct_item_fill(b, 16 + (rnd >> 8) % (MAX_ITEM - 15), 1, put++);
-			EXPECT_OK(ipct_shmbuf()->put(p, b, len, NOW));
+			EXPECT_OK(ipct_shmbuf()->put(p, b, len, now));
 			continue;
 		}
-		ssize_t n = ipct_shmbuf()->get(c, b, sizeof b, NOW);
+		ssize_t n = ipct_shmbuf()->get(c, b, sizeof b, now);
 		cr_assert(n >= 0 && ipct_item_check(b, (size_t)n, &who, &seq) == 0 && seq == got,
 			  "get %u returned %zd: item %u, where item %u was due", got, n, seq, got);
 		got++;

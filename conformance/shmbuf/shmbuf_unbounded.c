@@ -2,9 +2,8 @@
 /*
  * Verify that an unbounded buffer never makes its producer wait, that its memory follows the
  * items queued (grown while they wait, given back once taken, never exhausted by a long stream
- * with few items queued), and that a refused allocation fails at once, harmlessly.
- * Clauses: SHMBUF-UNB-1, SHMBUF-UNB-2, SHMBUF-UNB-3, SHMBUF-UNB-4.
- * Fixture and timeout: the shmbuf suite, declared once in shmbuf_capacity.c.
+ * with few queued) and that refused memory fails a put at once, harmlessly. Clauses:
+ * SHMBUF-UNB-1, -2, -3, -4. Fixture and timeout: the suite's, declared in shmbuf_capacity.c.
  */
 #include <stdio.h>
 #include <sys/stat.h>
@@ -37,11 +36,8 @@ Test(shmbuf, SHMBUF_UNB_1__producer_never_waits_100000_puts_then_got_in_order)
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_UNBOUNDED | IPC_SHMBUF_CAP_NONBLOCK);
 	const char *name = ipct_shmbuf_create(0, 16, 0);
 	struct ipc_shmbuf *c = SAFE_CONSUMER(name), *p = SAFE_PRODUCER(name);
-	for (uint32_t seq = 0; seq < 100000; seq++) {
-		int rc = put_seq(p, 16, seq, 0);
-		if (rc != 0)
-			cr_assert_fail("put %u (timeout 0, nothing taken) returned %d", seq, rc);
-	}
+	for (uint32_t seq = 0; seq < 100000; seq++) /* timeout 0, and nothing taken */
+		EXPECT_OK(put_seq(p, 16, seq, 0));
 	for (uint32_t seq = 0; seq < 100000; seq++)
 		expect_seq(c, seq);
 	EXPECT_ERR(ipct_shmbuf()->get(c, got, sizeof got, 0), IPC_EAGAIN);
@@ -55,13 +51,15 @@ Test(shmbuf, SHMBUF_UNB_2__stream_of_20_times_the_limit_with_few_queued_never_en
 	struct ipc_shmbuf *c = SAFE_CONSUMER(name), *p = SAFE_PRODUCER(name);
 	uint64_t streamed = 0;
 	uint32_t put = 0, taken = 0;
+	char t[48];
 	/* At most 4 queued, of sizes from 16 bytes to max_item. */
 	while (streamed < 20 * limit) {
 		size_t len = 16 + (put * 7919u) % (max_item - 15);
 		int rc = put_seq(p, len, put, NOW);
 		if (rc != 0)
-			cr_assert_fail("put returned %d after %llu bytes streamed, %u items queued",
-				       rc, (unsigned long long)streamed, put - taken);
+			cr_assert_fail("put returned %s after %llu bytes streamed, %u queued",
+				       ipct_rc_text(rc, t, 48), (unsigned long long)streamed,
+				       put - taken);
 		streamed += len;
 		if (++put - taken == 4)
 			expect_seq(c, taken++);
@@ -96,9 +94,8 @@ Test(shmbuf, SHMBUF_UNB_3__segment_memory_grows_with_queued_items_and_is_given_b
 	for (uint32_t seq = 0; seq < count; seq++)
 		expect_seq(c, seq);
 	long long drained = allocated(name);
-	cr_assert(drained - empty <= 2 * MIB, "drained, the segment still holds %lld KiB more "
-		  "than when empty (%lld KiB at the peak)", (drained - empty) / 1024,
-		  (full - empty) / 1024);
+	cr_assert(drained - empty <= 2 * MIB, "drained, it holds %lld KiB more than when empty "
+		  "(%lld KiB at the peak)", (drained - empty) / 1024, (full - empty) / 1024);
 }
 
 struct unb4_arg {
@@ -128,16 +125,17 @@ Test(shmbuf, SHMBUF_UNB_4__refused_memory_is_enomem_at_once_and_harmless)
 	while ((put_past_the_limit = put_seq(p, len, n, 0)) == 0 && n <= limit / len)
 		n++;
 	EXPECT_ERR(put_past_the_limit, IPC_ENOMEM);
-	int64_t t0 = ipct_now_ns();
+	int64_t t0 = ipct_now_ns(); /* no wait, whatever the timeout */
 	EXPECT_ERR(put_seq(p, len, n, 0), IPC_ENOMEM);
 	if (ipct_has(IPC_SHMBUF_CAP_TIMED))
 		EXPECT_ERR(put_seq(p, len, n, IPCT_MS(2000)), IPC_ENOMEM);
 	cr_assert(ipct_now_ns() - t0 < IPCT_MS(ipct_scaled_ms(200)), "refused puts waited");
 	if (ipct_has(IPC_SHMBUF_CAP_BLOCKING)) {
 		struct unb4_arg *a = ipct_shared(sizeof *a);
-		a->name = name;
-		EXPECT_RC(ipct_party_wait(ipct_party_start(unb4_producer, a), 1000), 0);
-		EXPECT_ERR(a->rc, IPC_ENOMEM);
+		*a = (struct unb4_arg){ name, 1 };
+		int st = ipct_party_wait(ipct_party_start(unb4_producer, a), 1000);
+		cr_assert(st == 0 && a->rc == IPC_ENOMEM, "a put with infinite timeout gave %d "
+			  "(1: still waiting), party status %d: not IPC_ENOMEM at once", a->rc, st);
 	}
 	for (uint32_t seq = 0; seq < n; seq++)
 		expect_seq(c, seq); /* intact, and nothing refused was queued */
