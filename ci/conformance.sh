@@ -3,7 +3,8 @@
 # subject (so any cell can be reproduced alone), then merge the report.
 #   ci/conformance.sh BUILD_DIR [SUBJECT ...]
 # env: CLAUSE (a glob, or @(A|B) for several), JOBS, REPORT_DIR, EXPECT_DIR,
-#      IPCSPEC_WRAP (a command prefix for the runner, e.g. valgrind)
+#      IPCSPEC_WRAP (a command prefix for the runner, e.g. valgrind),
+#      RUNNER_ARGS (more Criterion options, e.g. --timeout 8)
 # SUBJECT: a bundled name or a path to an adapter .so; default: every bundled one.
 set -u
 build=$1
@@ -38,7 +39,7 @@ for s in $subjects; do
 	}
 	log=$results/$i-$label.log
 	IPCSPEC_SUBJECT=$s IPCSPEC_SUBJECT_LABEL=$label IPCSPEC_RESULTS=$results/$i-$label.tsv \
-		${IPCSPEC_WRAP:-} "$runner" -j"${JOBS:-2}" --filter "$filter" >"$log" 2>&1
+		${IPCSPEC_WRAP:-} "$runner" -j"${JOBS:-2}" ${RUNNER_ARGS:-} --filter "$filter" >"$log" 2>&1
 	echo "== $label (log: $log)"
 	grep -E '^\[(FAIL|----)\]' "$log" | head -n 20
 	grep 'Synthesis' "$log" | tail -n 1

@@ -18,8 +18,9 @@ status_of() { # results.json subject clause -> status
 while IFS="$(printf '\t')" read -r id name clauses; do
 	case $id in '#'* | '') continue ;; esac
 	glob="@($(echo $clauses | tr ' ' '|'))"
-	REPORT_DIR=$out/$name EXPECT_DIR=$out/empty-expect CLAUSE="$glob" \
-		sh ci/conformance.sh "$build" "$build/broken/$name.so" >"$out/$name.log" 2>&1
+	# A planted hang needs no more than a few seconds to show.
+	REPORT_DIR=$out/$name EXPECT_DIR=$out/empty-expect CLAUSE="$glob" RUNNER_ARGS="--timeout 8" \
+		sh ci/conformance.sh "$build" "$build/broken/$name.so" >"$out/$name.log" 2>&1 </dev/null
 	for c in $clauses; do
 		st=$(status_of "$out/$name/results.json" "$c" "$name")
 		if [ "$st" = fail ]; then

@@ -16,7 +16,7 @@
 #define D_FIXTURE .init = ipct_setup, .fini = ipct_teardown, .timeout = 30
 #define D_NEEDS (IPC_SHMBUF_CAP_PEER_DEATH | IPC_SHMBUF_CAP_CROSS_PROCESS)
 #define D_SIDE 3           /* live producers, and as many live consumers */
-#define D_INC 48           /* incarnations per role: the first ones and replacements */
+#define D_INC 96           /* incarnations per role: the first ones and replacements */
 #define D_SEQ (1u << 22)   /* items per producer incarnation; the campaign stops at half */
 #define D_ITEM 200         /* largest item: the longer the copy, the likelier a tear */
 #define D_SEED 0x5eedd34du /* fixed: failures name it, a rerun replays the same campaign */
@@ -130,16 +130,16 @@ static void d_campaign(uint32_t v)
 		live[k / D_SIDE][k % D_SIDE] = ipct_process_start(d_party,
 			(void *)(intptr_t)(2 * inc_of[k / D_SIDE][k % D_SIDE] + k / D_SIDE));
 	}
-	int64_t end = ipct_now_ns() + IPCT_MS(1000), deadline;
+	int64_t end = ipct_now_ns() + IPCT_MS(1800), deadline;
 	while ((kills < 10 || ipct_now_ns() < end) && ninc[v] < D_INC &&
 	       D->done[0][inc_of[0][0]] < D_SEQ / 2 && D->done[0][inc_of[0][1]] < D_SEQ / 2 &&
 	       D->done[0][inc_of[0][2]] < D_SEQ / 2) {
 		uint32_t i = (uint32_t)rand_r(&rnd) % D_SIDE, inc = inc_of[v][i];
-		uint32_t target = D->done[v][inc] + 1 + (uint32_t)rand_r(&rnd) % 1000;
+		uint32_t target = D->done[v][inc] + 1 + (uint32_t)rand_r(&rnd) % 300;
 		deadline = ipct_now_ns() + IPCT_MS(ipct_scaled_ms(2000));
-		/* Poll, never sleep: the kill lands at a random instant. Yield, though,
-		 * or on a loaded machine this loop starves the parties it watches. */
-		for (; D->done[v][inc] < target; sched_yield())
+		/* Poll, never sleep: the kill lands at a random instant. Yield now and
+		 * then, or on a loaded machine this loop starves the parties it watches. */
+		for (uint32_t spin = 0; D->done[v][inc] < target; spin++ % 64 ? 0 : sched_yield())
 			cr_assert(ipct_now_ns() < deadline, "seed %#x: after %u kills, %s %u made no "
 				  "progress for 2 s (asleep for ever? last error of a party: %ld)", D_SEED,
 				  kills, v ? "consumer" : "producer", inc, (long)D->rc);
