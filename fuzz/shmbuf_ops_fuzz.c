@@ -152,9 +152,9 @@ static void expect_one(long want, long rc, const char *what)
  * (q+1)*slot + 2*chunk bytes:
  *   -ENOMEM is required when (q+1)*slot > mem_limit,
  *   -ENOMEM is allowed only when (q+1)*slot + 2*chunk > mem_limit.
- * Note that the second rule accepts -ENOMEM on an empty buffer whenever
- * mem_limit < 2 chunks: a ceiling below one chunk (4 KiB) refuses every put
- * (docs/fuzzing.md, "Findings"). No mem_limit: never -ENOMEM here, since
+ * A ceiling too small for one item is refused at create (-EINVAL); the
+ * second rule still accepts -ENOMEM on an empty buffer whenever
+ * mem_limit < 2 chunks, as chunk accounting may. No mem_limit: never -ENOMEM here, since
  * MAX_SLOT_BYTES keeps the queue far below the 1 GiB span. */
 
 #define SLOT_HDR 16u
@@ -179,6 +179,21 @@ static uint64_t chunk_bytes(const struct model *m)
 static uint64_t footprint_after_put(const struct model *m)
 {
 	return (m->count + 1) * slot_bytes(m);
+}
+
+/* The least ceiling an unbounded buffer accepts at create (else -EINVAL):
+ * one chunk plus one slot, or the chunks one slot may straddle wherever
+ * it starts, whichever is more (ref-shmbuf's one_item_bytes()). */
+static uint64_t least_mem_limit(const struct model *m)
+{
+	uint64_t slot = slot_bytes(m), chunk = chunk_bytes(m);
+	uint64_t step = slot & (~slot + 1), worst, span;
+
+	if (step > chunk)
+		step = chunk;
+	worst = chunk - step + slot;
+	span = (worst + chunk - 1) / chunk * chunk;
+	return span > chunk + slot ? span : chunk + slot;
 }
 
 static bool mem_must_refuse(const struct model *m)
@@ -563,6 +578,8 @@ static bool create(void)
 	decode_attr(a);
 	if (a->max_item == 0)
 		want_add(&w, IPC_EINVAL); /* SEG-8 */
+	else if (a->capacity == 0 && a->mem_limit && a->mem_limit < least_mem_limit(&R.m))
+		want_add(&w, IPC_EINVAL); /* a ceiling that could never hold an item */
 	else if (a->capacity == SIZE_MAX) {
 		want_add(&w, IPC_EINVAL); /* CAP-4 */
 		want_add(&w, IPC_ENOMEM);

@@ -70,10 +70,13 @@ static int blk2_producer(void *argp)
 	unsigned char item[16];
 	if (ipct_shmbuf()->attach(arg->name, IPC_SHMBUF_PRODUCER, &p) != 0)
 		return 2;
-	for (uint32_t seq = 0; seq <= BLK2_ITEMS; seq++)
-		if ((arg->rc = ipct_shmbuf()->put(p, item, ipct_item_fill(item, sizeof item, seq <
-		     BLK2_ITEMS ? (uint32_t)arg->id : BLK2_STOP, seq), IPC_TIMEOUT_INFINITE)) != 0)
+	for (uint32_t seq = 0; seq <= BLK2_ITEMS; seq++) {
+		long rc = ipct_shmbuf()->put(p, item, ipct_item_fill(item, sizeof item, seq <
+			  BLK2_ITEMS ? (uint32_t)arg->id : BLK2_STOP, seq), IPC_TIMEOUT_INFINITE);
+		arg->rc = rc;
+		if (rc != 0)
 			return 4;
+	}
 	return ipct_shmbuf()->detach(p) == 0 ? 0 : 3;
 }
 
@@ -88,7 +91,8 @@ static int blk2_consumer(void *argp)
 		return 2;
 	for (;;) {
 		ssize_t n = ipct_shmbuf()->get(c, item, sizeof item, IPC_TIMEOUT_INFINITE);
-		if ((arg->rc = n) < 0)
+		arg->rc = n;
+		if (n < 0)
 			return 4;
 		bool ok = ipct_item_check(item, (size_t)n, &prod, &seq) == 0;
 		if (ok && prod == BLK2_STOP)

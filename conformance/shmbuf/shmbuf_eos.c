@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Verify end of stream: once every producer has detached, consumers drain
- * what is queued and then get IPC_EOD at once; the last producer's detach
- * wakes a blocked consumer with IPC_EOD; no IPC_EOD before a producer ever
- * attached or while one remains; once every consumer has detached puts fail
- * with -EPIPE at once, and the last consumer's detach wakes a blocked producer.
+ * Verify that once every producer has detached, consumers drain what is
+ * queued and then get IPC_EOD at once; that the last producer's detach wakes a
+ * blocked consumer with IPC_EOD; that there is no IPC_EOD before a producer
+ * attached or while one remains; that once every consumer has detached puts
+ * fail with -EPIPE at once, and the last consumer's detach wakes a producer.
  * Clauses: SHMBUF-EOS-1, SHMBUF-EOS-2, SHMBUF-EOS-3, SHMBUF-EOS-4, SHMBUF-EOS-5.
  */
 #include "ipct.h"

@@ -198,17 +198,47 @@ enum ipc_owner_state ipc__ptab_owner(struct ipc_part *tab, uint32_t token, uint3
 /* Invariants of the table: 0 or -EUCLEAN. */
 int ipc__ptab_validate(struct ipc_part *tab) IPC_MUST_USE;
 
+/* ---- membarrier (membar.c) ------------------------------------------------ */
+
+/* Register this process for MEMBARRIER_CMD_GLOBAL_EXPEDITED (once; again in a
+ * forked child): true if it may hold a side lock sticky. Thread-safe. */
+bool ipc__membarrier_register(void);
+bool ipc__membarrier_registered(void);
+void ipc__membarrier_forked(void);
+
+/* A full memory barrier on every CPU running a registered process (GLOBAL_
+ * EXPEDITED), else on every CPU (GLOBAL, slow): 0, or -1 if neither works
+ * (then no sticky holder's cooperation may be relied on). */
+int ipc__membarrier_global(void);
+
 /* ---- owner-tagged robust lock ---------------------------------------------
- * A 32-bit word: the holder's token (bits 0-27, 0 = free), LOCK_WAIT (a
- * contender may sleep on the word) and PEER_WAIT (the other side of the
- * buffer sleeps until this side publishes). Release is one exchange, whose
- * returned bits say whether anyone must be woken: no system call otherwise.
+ * A 32-bit word: the holder's token (bits 0-27, 0 = free), STICKY (the holder
+ * keeps the lock between operations and enters with compiler barriers only),
+ * REVOKE (a same-role contender asks a sticky holder to let go), LOCK_WAIT
+ * (a contender may sleep on the word) and PEER_WAIT (the other side of the
+ * buffer sleeps until this side publishes). A non-sticky release is one
+ * exchange, whose returned bits say whether anyone must be woken.
+ * docs/ref-shmbuf-design.md, "Owner-tagged lock" and "Sticky side locks".
  */
+#define IPC_OLOCK_STICKY (1u << 28)
+#define IPC_OLOCK_REVOKE (1u << 29)
 #define IPC_OLOCK_LOCK_WAIT (1u << 30)
 #define IPC_OLOCK_PEER_WAIT (1u << 31)
+#define IPC_OLOCK_WAIT_BITS (IPC_OLOCK_LOCK_WAIT | IPC_OLOCK_PEER_WAIT)
+
+/* One side (producers or consumers) of a buffer, as one handle sees it. */
+struct ipc_side {
+	_Atomic uint32_t *lk;      /* the side's lock word */
+	_Atomic uint8_t *busy;     /* IPC_PART_TABLE flags: a sticky holder is inside */
+	_Atomic uint8_t *my_busy;  /* &busy[our slot] */
+	struct ipc_part *tab;      /* participant table */
+	uint32_t token, role;
+	bool sticky;               /* we hold lk sticky (between operations too) */
+	uint32_t probe;            /* operations until the next "alone?" check */
+};
 
 /* Uncontended acquire: one CAS, acquire ordering (the holder then sees what
- * the previous holder wrote before releasing). */
+ * the previous holder wrote before releasing). Keeps only the wait bits. */
 static inline bool ipc__olock_try(_Atomic uint32_t *lk, uint32_t token)
 {
 	uint32_t v = atomic_load_explicit(lk, memory_order_relaxed);
@@ -216,15 +246,9 @@ static inline bool ipc__olock_try(_Atomic uint32_t *lk, uint32_t token)
 	if (v & IPC_TOKEN_MASK)
 		return false;
 	/* acquire: pairs with the release half of ipc__olock_release. */
-	return atomic_compare_exchange_strong_explicit(lk, &v, v | token, memory_order_acquire,
-						       memory_order_relaxed);
+	return atomic_compare_exchange_strong_explicit(lk, &v, (v & IPC_OLOCK_WAIT_BITS) | token,
+						       memory_order_acquire, memory_order_relaxed);
 }
-
-/* Slow acquire: spin, sleep in slices, steal from a dead holder. Waits until
- * deadline (absolute; 0 = a short bounded wait for non-blocking callers).
- * 0, -ETIMEDOUT (deadline passed) or -EUCLEAN. */
-int ipc__olock_acquire(_Atomic uint32_t *lk, uint32_t token, struct ipc_part *tab, uint32_t role,
-		       int64_t deadline_ns) IPC_MUST_USE;
 
 /* Release; returns the wait bits that were set (the caller wakes the peer for
  * PEER_WAIT; LOCK_WAIT is handled here). acq_rel: the release half publishes
@@ -239,13 +263,66 @@ static inline uint32_t ipc__olock_release(_Atomic uint32_t *lk)
 	return old & IPC_OLOCK_PEER_WAIT;
 }
 
-/* Announce a sleeper of the other side (before its final re-check). */
-static inline void ipc__olock_announce_peer(_Atomic uint32_t *lk)
+/* Announce a sleeper of the other side (before its final re-check). true if
+ * the caller may sleep a full slice; false if it must sleep in short slices
+ * (the holder is sticky and no membarrier could order us against it). */
+bool ipc__olock_announce_peer(_Atomic uint32_t *lk);
+
+/* Sticky fast entry: true if we hold the side sticky and may run the critical
+ * section (busy set). No locked instruction, no system call. */
+static inline bool ipc__side_enter_fast(struct ipc_side *s)
 {
-	/* acq_rel: either the next release sees the bit, or this RMW reads from
-	 * that release and the caller's re-check sees what it published. */
-	atomic_fetch_or_explicit(lk, IPC_OLOCK_PEER_WAIT, memory_order_acq_rel);
+	const uint32_t want = s->token | IPC_OLOCK_STICKY;
+
+	if (!s->sticky || atomic_load_explicit(s->lk, memory_order_relaxed) != want)
+		return false;
+	atomic_store_explicit(s->my_busy, 1, memory_order_relaxed);
+	/* Compiler barrier only: W(busy) ; R(lk) becomes ordered when a revoker
+	 * runs membarrier after writing lk (pairs with revoke_*() in olock.c).
+	 * Any other bit (REVOKE, PEER_WAIT, LOCK_WAIT) or owner: slow path. */
+	atomic_signal_fence(memory_order_seq_cst);
+	if (IPC_LIKELY(atomic_load_explicit(s->lk, memory_order_relaxed) == want))
+		return true;
+	/* release: nothing done; pairs with the revoker's acquire of busy. */
+	atomic_store_explicit(s->my_busy, 0, memory_order_release);
+	return false;
 }
+
+/* Take the side's lock for one operation after the fast entry failed: drops
+ * or keeps stickiness, revokes a sticky holder, steals from a dead one.
+ * 0, -ETIMEDOUT (deadline passed) or -EUCLEAN; *wake gets PEER_WAIT if the
+ * caller must wake the other side (a word we let go had it set). */
+int ipc__side_lock(struct ipc_side *s, int64_t deadline_ns, uint32_t *wake) IPC_MUST_USE;
+
+uint32_t ipc__side_leave_slow(struct ipc_side *s, uint32_t v);
+uint32_t ipc__side_release(struct ipc_side *s);
+
+/* End an operation, after its last publishing store: PEER_WAIT if the other
+ * side must be woken. A sticky holder keeps the lock: one relaxed load and
+ * one release store, no locked instruction. */
+static inline uint32_t ipc__side_leave(struct ipc_side *s)
+{
+	uint32_t v;
+
+	if (!s->sticky)
+		return ipc__side_release(s);
+	/* Compiler barrier only: W(tail/head) ; R(lk) becomes ordered when a
+	 * sleeper runs membarrier after setting PEER_WAIT (pairs with
+	 * ipc__olock_announce_peer): either we see PEER_WAIT, or the sleeper's
+	 * re-check sees what we published. */
+	atomic_signal_fence(memory_order_seq_cst);
+	v = atomic_load_explicit(s->lk, memory_order_relaxed);
+	if (IPC_LIKELY(v == (s->token | IPC_OLOCK_STICKY))) {
+		/* release: our critical section happens-before a revoker's
+		 * acquire load that sees busy 0. */
+		atomic_store_explicit(s->my_busy, 0, memory_order_release);
+		return 0;
+	}
+	return ipc__side_leave_slow(s, v);
+}
+
+/* Detach: let go of the lock if we hold it (sticky); wakes lock sleepers. */
+void ipc__side_detach(struct ipc_side *s);
 
 /* ---- fault and race points ------------------------------------------------ */
 

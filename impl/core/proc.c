@@ -22,6 +22,7 @@ static void on_fork_child(void)
 	atomic_store_explicit(&self_pid, 0, memory_order_relaxed);
 	atomic_store_explicit(&self_start, 0, memory_order_relaxed);
 	atomic_fetch_add_explicit(&ipc__fork_generation, 1, memory_order_relaxed);
+	ipc__membarrier_forked(); /* a new mm is not registered */
 }
 
 static void fork_init(void)

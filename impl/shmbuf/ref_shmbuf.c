@@ -16,13 +16,14 @@
 #include "shmbuf/ref_shmbuf.h"
 
 #define SHMBUF_MAGIC 0x3146554253435049ull /* "IPCSBUF1" little-endian */
-#define SHMBUF_VERSION 1u
+#define SHMBUF_VERSION 2u /* 2: sticky lock bits, busy flags */
 #define SHMBUF_HDR_SIZE 4096u                 /* header + table; the ring starts here */
 #define SHMBUF_SLOT_HDR 16u                   /* seq (8), len (4), pad (4) */
 #define SHMBUF_UNBOUNDED_SPAN (1ull << 30)    /* virtual span when unbounded */
 #define SHMBUF_CHUNK (64u << 10)              /* unbounded backing granule */
 #define SHMBUF_MIN_CHUNK 4096u
 #define SHMBUF_MAX_BYTES (1ull << 44)         /* larger geometries: -ENOMEM */
+#define SHMBUF_SHORT_SLICE_NS 1000000LL       /* sleep slice without membarrier */
 
 /* Internal "cannot complete now" results, distinct from every error. */
 #define SHMBUF_FULL 1
@@ -54,8 +55,10 @@ struct shmbuf_hdr {
 	/* Producers only (under prod_lock), plus consumers' PEER_WAIT bit. */
 	alignas(IPC_HOTLINE) _Atomic uint32_t prod_lock;
 	_Atomic uint64_t alloc_end; /* unbounded: virtual bytes backed so far */
+	_Atomic uint8_t prod_busy[IPC_PART_TABLE]; /* per slot: a sticky holder is inside */
 	alignas(IPC_HOTLINE) _Atomic uint64_t tail; /* items published */
 	alignas(IPC_HOTLINE) _Atomic uint32_t cons_lock;
+	_Atomic uint8_t cons_busy[IPC_PART_TABLE];
 	alignas(IPC_HOTLINE) _Atomic uint64_t head;    /* items consumed */
 	alignas(IPC_HOTLINE) _Atomic uint32_t data_seq; /* consumers sleep here */
 	alignas(IPC_HOTLINE) _Atomic uint32_t space_seq; /* producers sleep here */
@@ -87,6 +90,7 @@ struct ipc_shmbuf {
 	uint64_t limit;       /* most items queued: capacity, or slot_count */
 	uint64_t cached;      /* producer: a past head; consumer: a past tail */
 	int64_t spin_ns;      /* adaptive spin budget before sleeping */
+	struct ipc_side side; /* our role's lock (sticky state) */
 	int fd;
 	uint32_t role, idx, token, forkgen;
 };
@@ -146,6 +150,22 @@ static uint64_t unbounded_slots(const struct shmbuf_geom *g)
 	return pow2_at_least(want);
 }
 
+/* The least mem_limit under which an empty unbounded buffer always takes an
+ * item: one chunk plus one slot, and the chunks an item may span wherever it
+ * starts (chunk-aligned accounting: an item straddling a boundary holds both
+ * chunks). Below it some or every put would fail with -ENOMEM for ever. */
+static uint64_t one_item_bytes(const struct shmbuf_geom *g)
+{
+	uint64_t step = g->slot_size & (~g->slot_size + 1); /* offsets are multiples of it */
+	uint64_t worst, span;
+
+	if (step > g->chunk)
+		step = g->chunk;
+	worst = g->chunk - step + g->slot_size; /* an item at the last such offset */
+	span = (worst + g->chunk - 1) / g->chunk * g->chunk;
+	return span > g->chunk + g->slot_size ? span : g->chunk + g->slot_size;
+}
+
 static int geometry(uint64_t capacity, uint64_t max_item, uint64_t mem_limit, struct shmbuf_geom *g)
 {
 	/* Unsupported geometry is -EINVAL (SHMBUF-CAP-4); a supported one too
@@ -163,6 +183,7 @@ static int geometry(uint64_t capacity, uint64_t max_item, uint64_t mem_limit, st
 		g->mem_limit = mem_limit; /* a bounded buffer ignores mem_limit */
 		g->chunk = choose_chunk(mem_limit);
 		g->slot_count = unbounded_slots(g);
+		IPC_ENSURE(!mem_limit || mem_limit >= one_item_bytes(g), IPC_EINVAL);
 	}
 	IPC_ENSURE(g->slot_count <= SHMBUF_MAX_BYTES / g->slot_size, IPC_ENOMEM);
 	g->ring_off = SHMBUF_HDR_SIZE;
@@ -271,6 +292,24 @@ static int handle_map(struct ipc_shmbuf *h, int fd, size_t size)
 	return 0;
 }
 
+/* Our side's lock; a new occupant of the slot starts not busy (a previous
+ * one may have died inside). Registers for membarrier (sticky locks). */
+static void init_side(struct ipc_shmbuf *h)
+{
+	struct shmbuf_hdr *hdr = h->hdr;
+	bool prod = h->role == IPC_SHMBUF_PRODUCER;
+	struct ipc_side *s = &h->side;
+
+	(void)ipc__membarrier_register();
+	s->lk = prod ? &hdr->prod_lock : &hdr->cons_lock;
+	s->busy = prod ? hdr->prod_busy : hdr->cons_busy;
+	s->my_busy = &s->busy[h->idx % IPC_PART_TABLE];
+	s->tab = hdr->ptab;
+	s->token = h->token;
+	s->role = h->role;
+	atomic_store_explicit(s->my_busy, 0, memory_order_relaxed);
+}
+
 /* Record the attachment in the shared flags (after the claim succeeded). */
 static void note_attach(struct shmbuf_hdr *hdr, uint32_t role)
 {
@@ -305,6 +344,7 @@ int ipc_shmbuf_attach(const char *name, int role, struct ipc_shmbuf **out)
 	}
 	h->role = (uint32_t)role;
 	h->spin_ns = IPC_SPIN_NS;
+	init_side(h);
 	h->forkgen = ipc__fork_gen();
 	note_attach(h->hdr, h->role);
 	*out = h;
@@ -339,6 +379,7 @@ int ipc_shmbuf_detach(struct ipc_shmbuf *h)
 	/* In a forked child the handle is a copy: the attachment is the
 	 * parent's. Only the child's own resources are released. */
 	if (h->forkgen == ipc__fork_gen()) {
+		ipc__side_detach(&h->side); /* a sticky holder lets go */
 		ipc__ptab_release(h->hdr->ptab, h->idx, h->token);
 		after_departure(h->hdr);
 	}
@@ -364,14 +405,42 @@ static int check_handle(const struct ipc_shmbuf *h, uint32_t role)
 
 /* ---- locks ------------------------------------------------------------------------ */
 
-static int lock_side(struct ipc_shmbuf *h, _Atomic uint32_t *lk, struct wctx *w)
+/* Wake the other side's sleepers: bump its sequence word. */
+static void wake_peer(struct ipc_shmbuf *h, uint32_t bits)
 {
+	if (!bits)
+		return;
+	if (h->role == IPC_SHMBUF_PRODUCER) {
+		if (!IPC_MUTANT(LOST_WAKEUP))
+			ipc__futex_bump_wake_all(&h->hdr->data_seq);
+	} else {
+		ipc__futex_bump_wake_all(&h->hdr->space_seq);
+	}
+}
+
+/* Take our side's lock for one operation. Steady state with one producer
+ * and one consumer: the sticky fast entry, no locked instruction. */
+static int lock_side(struct ipc_shmbuf *h, struct wctx *w)
+{
+	uint32_t wake = 0;
 	int rc;
 
-	if (IPC_LIKELY(ipc__olock_try(lk, h->token)))
+	if (IPC_LIKELY(ipc__side_enter_fast(&h->side)))
 		return 0;
-	rc = ipc__olock_acquire(lk, h->token, h->hdr->ptab, h->role, wctx_deadline(w));
+	if (!h->side.sticky && ipc__olock_try(h->side.lk, h->token))
+		return 0;
+	rc = ipc__side_lock(&h->side, wctx_deadline(w), &wake);
+	/* A word we let go had PEER_WAIT: its sleepers re-check. */
+	wake_peer(h, wake);
 	return rc == IPC_ETIMEDOUT ? ipc__expired_code(w->timeout) : rc;
+}
+
+/* End the operation: after the last publishing store. */
+static void unlock_side(struct ipc_shmbuf *h)
+{
+	/* Wake sleepers of the other side even if nothing was published: the
+	 * leave cleared their PEER_WAIT bit, they must re-check and re-announce. */
+	wake_peer(h, ipc__side_leave(&h->side));
 }
 
 static struct shmbuf_slot *slot_at(const struct ipc_shmbuf *h, uint64_t i)
@@ -491,15 +560,11 @@ static int put_locked(struct ipc_shmbuf *h, const void *item, size_t len)
 
 static int put_attempt(struct ipc_shmbuf *h, const void *item, size_t len, struct wctx *w)
 {
-	struct shmbuf_hdr *hdr = h->hdr;
 	int rc;
 
-	IPC_GUARD(lock_side(h, &hdr->prod_lock, w));
+	IPC_GUARD(lock_side(h, w));
 	rc = put_locked(h, item, len);
-	/* Wake sleeping consumers even if nothing was published: the release
-	 * cleared their PEER_WAIT bit, they must re-check and re-announce. */
-	if (ipc__olock_release(&hdr->prod_lock) && !IPC_MUTANT(LOST_WAKEUP))
-		ipc__futex_bump_wake_all(&hdr->data_seq);
+	unlock_side(h);
 	return rc;
 }
 
@@ -544,14 +609,16 @@ static void adapt_spin(struct ipc_shmbuf *h, int64_t slept_ns)
 
 /* Sleep on seq (one slice, or until the deadline in the LOST_WAKEUP mutant). */
 static int sleep_on(struct ipc_shmbuf *h, _Atomic uint32_t *seq, uint32_t v, int64_t deadline,
-		    int64_t timeout)
+		    int64_t timeout, bool full_slice)
 {
+	/* A short slice when no membarrier ordered us against a sticky holder:
+	 * its wake-up may be missed, so it is only delayed, never lost. */
+	int64_t slice = full_slice ? IPC_SLICE_NS : SHMBUF_SHORT_SLICE_NS;
 	int64_t now = ipc__now_ns(), until;
 
 	if (now >= deadline)
 		return ipc__expired_code(timeout);
-	until = deadline - now > IPC_SLICE_NS && !IPC_MUTANT(LOST_WAKEUP) ? now + IPC_SLICE_NS
-									   : deadline;
+	until = deadline - now > slice && !IPC_MUTANT(LOST_WAKEUP) ? now + slice : deadline;
 	if (ipc__futex_wait(seq, v, until) == IPC_ETIMEDOUT)
 		(void)reap_dead(h->hdr); /* a slice passed: are the peers alive? */
 	adapt_spin(h, ipc__now_ns() - now);
@@ -563,6 +630,7 @@ static int wait_space(struct ipc_shmbuf *h, struct wctx *w)
 {
 	struct shmbuf_hdr *hdr = h->hdr;
 	uint32_t v;
+	bool full;
 
 	/* Spin first: on a streaming path the consumer frees a slot within
 	 * nanoseconds, and the liveness check below reads the clock. */
@@ -573,10 +641,10 @@ static int wait_space(struct ipc_shmbuf *h, struct wctx *w)
 	IPC_ENSURE(w->timeout != 0, IPC_EAGAIN);
 	/* acquire: a waker's bump (release) publishes what it did before. */
 	v = atomic_load_explicit(&hdr->space_seq, memory_order_acquire);
-	ipc__olock_announce_peer(&hdr->cons_lock);
+	full = ipc__olock_announce_peer(&hdr->cons_lock); /* + membarrier if sticky */
 	if (space_ready(h) || consumers_gone(hdr))
 		return 0;
-	return sleep_on(h, &hdr->space_seq, v, wctx_deadline(w), w->timeout);
+	return sleep_on(h, &hdr->space_seq, v, wctx_deadline(w), w->timeout, full);
 }
 
 int ipc_shmbuf_put(struct ipc_shmbuf *h, const void *item, size_t len, int64_t timeout_ns)
@@ -652,13 +720,11 @@ static int get_locked(struct ipc_shmbuf *h, void *buf, size_t cap, uint32_t *n)
 
 static int get_attempt(struct ipc_shmbuf *h, void *buf, size_t cap, uint32_t *n, struct wctx *w)
 {
-	struct shmbuf_hdr *hdr = h->hdr;
 	int rc;
 
-	IPC_GUARD(lock_side(h, &hdr->cons_lock, w));
+	IPC_GUARD(lock_side(h, w));
 	rc = get_locked(h, buf, cap, n);
-	if (ipc__olock_release(&hdr->cons_lock))
-		ipc__futex_bump_wake_all(&hdr->space_seq);
+	unlock_side(h);
 	return rc;
 }
 
@@ -674,16 +740,17 @@ static int wait_data(struct ipc_shmbuf *h, struct wctx *w)
 {
 	struct shmbuf_hdr *hdr = h->hdr;
 	uint32_t v;
+	bool full;
 
 	IPC_ENSURE(w->timeout != 0, IPC_EAGAIN);
 	if (spin_until(h, w, data_ready))
 		return 0;
 	/* acquire: a waker's bump (release) publishes what it did before. */
 	v = atomic_load_explicit(&hdr->data_seq, memory_order_acquire);
-	ipc__olock_announce_peer(&hdr->prod_lock);
+	full = ipc__olock_announce_peer(&hdr->prod_lock); /* + membarrier if sticky */
 	if (data_ready(h) || (producers_gone(hdr) && !IPC_MUTANT(NO_EOD)))
 		return 0;
-	return sleep_on(h, &hdr->data_seq, v, wctx_deadline(w), w->timeout);
+	return sleep_on(h, &hdr->data_seq, v, wctx_deadline(w), w->timeout, full);
 }
 
 /* Empty: is it the end of the stream? Dead producers count as detached. */
@@ -749,12 +816,25 @@ static int validate_backing(struct ipc_shmbuf *h, uint64_t head, uint64_t tail)
 	return 0;
 }
 
+/* A lock word: STICKY only with a holder, REVOKE only on a sticky word; busy
+ * flags are 0 or 1. */
+static int validate_side(_Atomic uint32_t *lk, _Atomic uint8_t *busy)
+{
+	uint32_t v = atomic_load_explicit(lk, memory_order_relaxed);
+	uint32_t i;
+
+	IPC_ENSURE(!(v & IPC_OLOCK_STICKY) || (v & IPC_TOKEN_MASK), IPC_EUCLEAN);
+	IPC_ENSURE(!(v & IPC_OLOCK_REVOKE) || (v & IPC_OLOCK_STICKY), IPC_EUCLEAN);
+	for (i = 0; i < IPC_PART_TABLE; i++)
+		IPC_ENSURE(atomic_load_explicit(&busy[i], memory_order_relaxed) <= 1, IPC_EUCLEAN);
+	return 0;
+}
+
 int ipc_shmbuf_validate(struct ipc_shmbuf *h)
 {
 	struct shmbuf_hdr *hdr;
 	struct shmbuf_ident id;
 	uint64_t head, tail;
-	uint32_t bits = ~(IPC_TOKEN_MASK | IPC_OLOCK_LOCK_WAIT | IPC_OLOCK_PEER_WAIT);
 
 	IPC_ENSURE(h != NULL, IPC_EINVAL);
 	hdr = h->hdr;
@@ -762,8 +842,8 @@ int ipc_shmbuf_validate(struct ipc_shmbuf *h)
 	IPC_ENSURE(id.magic == SHMBUF_MAGIC && id.version == SHMBUF_VERSION, IPC_EUCLEAN);
 	IPC_ENSURE(id.hdr_size == SHMBUF_HDR_SIZE, IPC_EUCLEAN);
 	IPC_ENSURE(memcmp(&id.geom, &h->g, sizeof(h->g)) == 0, IPC_EUCLEAN);
-	IPC_ENSURE(!(atomic_load(&hdr->prod_lock) & bits) && !(atomic_load(&hdr->cons_lock) & bits),
-		   IPC_EUCLEAN);
+	IPC_GUARD(validate_side(&hdr->prod_lock, hdr->prod_busy));
+	IPC_GUARD(validate_side(&hdr->cons_lock, hdr->cons_busy));
 	IPC_GUARD(ipc__ptab_validate(hdr->ptab));
 	head = atomic_load_explicit(&hdr->head, memory_order_acquire);
 	tail = atomic_load_explicit(&hdr->tail, memory_order_acquire);
