@@ -16,7 +16,7 @@
 #include "shmbuf/ref_shmbuf.h"
 
 #define SHMBUF_MAGIC 0x3146554253435049ull /* "IPCSBUF1" little-endian */
-#define SHMBUF_VERSION 2u /* 2: sticky lock bits, busy flags */
+#define SHMBUF_VERSION 3u /* 2: sticky lock bits, busy flags; 3: slot seq publishes */
 #define SHMBUF_HDR_SIZE 4096u                 /* header + table; the ring starts here */
 #define SHMBUF_SLOT_HDR 16u                   /* seq (8), len (4), pad (4) */
 #define SHMBUF_UNBOUNDED_SPAN (1ull << 30)    /* virtual span when unbounded */
@@ -90,6 +90,7 @@ struct ipc_shmbuf {
 	uint64_t limit;       /* most items queued: capacity, or slot_count */
 	uint64_t cached;      /* producer: a past head; consumer: a past tail */
 	int64_t spin_ns;      /* adaptive spin budget before sleeping */
+	bool settle;          /* producer: check tail on the next put (settle_tail) */
 	struct ipc_side side; /* our role's lock (sticky state) */
 	int fd;
 	uint32_t role, idx, token, forkgen;
@@ -427,6 +428,9 @@ static int lock_side(struct ipc_shmbuf *h, struct wctx *w)
 
 	if (IPC_LIKELY(ipc__side_enter_fast(&h->side)))
 		return 0;
+	/* Not on the sticky fast path: the previous holder may have died after
+	 * publishing a slot and before advancing tail (see settle_tail). */
+	h->settle = true;
 	if (!h->side.sticky && ipc__olock_try(h->side.lk, h->token))
 		return 0;
 	rc = ipc__side_lock(&h->side, wctx_deadline(w), &wake);
@@ -526,6 +530,21 @@ static int refresh_head(struct ipc_shmbuf *h, uint64_t tail)
 	return h->g.capacity ? SHMBUF_FULL : IPC_ENOMEM; /* unbounded never waits */
 }
 
+/* A slot's seq holds its index + 1 once published (0, a punched hole or
+ * the previous lap's value never match). A producer that died between the
+ * seq store and the tail store left a delivered-or-deliverable item at tail:
+ * whoever takes the lock next steps tail past it, once. */
+static uint64_t settle_tail(struct ipc_shmbuf *h, uint64_t tail)
+{
+	h->settle = false;
+	/* Exact: only a slot written for index tail holds tail + 1. */
+	if (h->g.capacity && atomic_load_explicit(&slot_at(h, tail)->seq, memory_order_relaxed) == tail + 1) {
+		tail++;
+		atomic_store_explicit(&h->hdr->tail, tail, memory_order_release);
+	}
+	return tail;
+}
+
 static int put_locked(struct ipc_shmbuf *h, const void *item, size_t len)
 {
 	struct shmbuf_hdr *hdr = h->hdr;
@@ -536,6 +555,8 @@ static int put_locked(struct ipc_shmbuf *h, const void *item, size_t len)
 	    consumers_gone(hdr))
 		return IPC_MUTANT(NO_EPIPE) ? 0 : IPC_EPIPE;
 	tail = atomic_load_explicit(&hdr->tail, memory_order_relaxed); /* ours, under the lock */
+	if (IPC_UNLIKELY(h->settle))
+		tail = settle_tail(h, tail);
 	if (tail - h->cached >= h->limit) {
 		int rc = refresh_head(h, tail); /* SHMBUF_FULL, an error, or 0 */
 
@@ -546,13 +567,15 @@ static int put_locked(struct ipc_shmbuf *h, const void *item, size_t len)
 		IPC_GUARD(ensure_backed(h, tail));
 	s = slot_at(h, tail);
 	IPC_RACE("ipc/race/put/claimed");
-	atomic_store_explicit(&s->seq, tail, memory_order_relaxed);
 	atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
 	if (len)
 		memcpy(s->data, item, len);
 	IPC_RACE("ipc/race/put/copied");
 	/* release: the slot's contents happen-before a consumer's acquire load
-	 * of tail that sees the item. A death before this line: invisible. */
+	 * of seq (or of tail, stored next) that sees the item. A death before
+	 * this line: invisible. The consumer of a bounded ring polls only the
+	 * slot, so the tail line stays in our cache while it keeps up. */
+	atomic_store_explicit(&s->seq, tail + 1, memory_order_release);
 	atomic_store_explicit(&hdr->tail, tail + 1, memory_order_release);
 	IPC_RACE("ipc/race/put/published");
 	return 0;
@@ -667,12 +690,21 @@ int ipc_shmbuf_put(struct ipc_shmbuf *h, const void *item, size_t len, int64_t t
 /* ---- get ---------------------------------------------------------------------------- */
 
 /* The consumer's view of tail says empty: refresh it. */
+static bool slot_published(struct ipc_shmbuf *h, uint64_t i)
+{
+	return atomic_load_explicit(&slot_at(h, i)->seq, memory_order_acquire) == i + 1;
+}
+
 static int refresh_tail(struct ipc_shmbuf *h, uint64_t head)
 {
 	/* acquire: pairs with the producer's release of tail; the slots below
 	 * it are fully written. */
 	uint64_t tail = atomic_load_explicit(&h->hdr->tail, memory_order_acquire);
 
+	/* head one past tail: the slot a dead producer published was taken
+	 * before the next producer settled tail (settle_tail). Empty for now. */
+	if (tail + 1 == head && h->g.capacity)
+		return SHMBUF_EMPTY;
 	IPC_ENSURE(tail - head <= h->limit, IPC_EUCLEAN);
 	h->cached = tail;
 	return tail == head ? SHMBUF_EMPTY : 0;
@@ -685,7 +717,7 @@ static int item_at(struct ipc_shmbuf *h, uint64_t head, size_t cap, uint32_t *n)
 
 	/* Shared words are read once into locals; the locals are checked and
 	 * used, never the shared copy again. */
-	IPC_ENSURE(atomic_load_explicit(&s->seq, memory_order_relaxed) == head, IPC_EUCLEAN);
+	IPC_ENSURE(atomic_load_explicit(&s->seq, memory_order_acquire) == head + 1, IPC_EUCLEAN);
 	*n = atomic_load_explicit(&s->len, memory_order_relaxed);
 	IPC_ENSURE(*n <= h->g.max_item || IPC_MUTANT(UNVALIDATED_LEN), IPC_EUCLEAN);
 	IPC_ENSURE(*n <= cap, IPC_EMSGSIZE); /* the item stays queued */
@@ -697,6 +729,11 @@ static int get_locked(struct ipc_shmbuf *h, void *buf, size_t cap, uint32_t *n)
 	struct shmbuf_hdr *hdr = h->hdr;
 	uint64_t head = atomic_load_explicit(&hdr->head, memory_order_relaxed);
 
+	/* Bounded: the slot itself says whether it is published (acquire:
+	 * pairs with the producer's release of seq). Unbounded rings keep to
+	 * tail: a probe past the backed chunks would fault pages in. */
+	if (h->g.capacity && slot_published(h, head))
+		h->cached = head + 1;
 	if (h->cached - head - 1 >= h->limit) { /* cache says empty (or is stale) */
 		int rc = refresh_tail(h, head); /* SHMBUF_EMPTY, an error, or 0 */
 
@@ -730,9 +767,16 @@ static int get_attempt(struct ipc_shmbuf *h, void *buf, size_t cap, uint32_t *n,
 
 static bool data_ready(struct ipc_shmbuf *h)
 {
-	uint64_t tail = atomic_load_explicit(&h->hdr->tail, memory_order_acquire);
+	uint64_t head = atomic_load_explicit(&h->hdr->head, memory_order_relaxed);
+	uint64_t tail;
 
-	return tail != atomic_load_explicit(&h->hdr->head, memory_order_relaxed);
+	/* Bounded: the slot at head alone says it (its seq is stored before
+	 * tail, so a sleeper's re-check on it is as good as one on tail), and
+	 * spinning on it leaves the tail line to the producer. */
+	if (h->g.capacity)
+		return slot_published(h, head);
+	tail = atomic_load_explicit(&h->hdr->tail, memory_order_acquire);
+	return tail != head;
 }
 
 /* Wait until a get may succeed or end: 0 to retry, or the expiry code. */
@@ -797,7 +841,7 @@ static int validate_items(struct ipc_shmbuf *h, uint64_t head, uint64_t tail)
 	for (i = head; i != tail; i++) {
 		struct shmbuf_slot *s = slot_at(h, i);
 
-		IPC_ENSURE(atomic_load_explicit(&s->seq, memory_order_relaxed) == i, IPC_EUCLEAN);
+		IPC_ENSURE(atomic_load_explicit(&s->seq, memory_order_relaxed) == i + 1, IPC_EUCLEAN);
 		IPC_ENSURE(atomic_load_explicit(&s->len, memory_order_relaxed) <= h->g.max_item,
 			   IPC_EUCLEAN);
 	}
@@ -847,6 +891,8 @@ int ipc_shmbuf_validate(struct ipc_shmbuf *h)
 	IPC_GUARD(ipc__ptab_validate(hdr->ptab));
 	head = atomic_load_explicit(&hdr->head, memory_order_acquire);
 	tail = atomic_load_explicit(&hdr->tail, memory_order_acquire);
+	if (h->g.capacity && tail + 1 == head)
+		return 0; /* a dead producer's last slot, taken before tail settled */
 	IPC_ENSURE(tail - head <= h->limit, IPC_EUCLEAN);
 	if (!h->g.capacity)
 		IPC_GUARD(validate_backing(h, head, tail));
