@@ -10,7 +10,6 @@
 
 #include "ipct.h"
 
-#define BLK_FIXTURE .init = ipct_setup, .fini = ipct_teardown, .timeout = 30
 #define BLK2_SIDES 3      /* producers, and as many consumers */
 #define BLK2_ITEMS 2000   /* per producer, then one stop item (producer id BLK2_STOP) */
 #define BLK2_STOP 0xffffu
@@ -45,7 +44,7 @@ static int one_get_consumer(void *argp)
 	return ipct_shmbuf()->detach(c) == 0 ? 0 : 3;
 }
 
-Test(shmbuf, SHMBUF_BLK_1__blocking_get_on_empty_waits_for_the_put_item, BLK_FIXTURE)
+Test(shmbuf, SHMBUF_BLK_1__blocking_get_on_empty_waits_for_the_put_item)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_BLOCKING);
 	const char *name = SAFE_CREATE(ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? 4 : 0, sizeof(size_t));
@@ -105,7 +104,7 @@ static int blk2_consumer(void *argp)
 	return ipct_shmbuf()->detach(c) == 0 ? 0 : 3;
 }
 
-Test(shmbuf, SHMBUF_BLK_2__no_lost_wakeup_with_many_parties_on_capacity_1_and_2, BLK_FIXTURE)
+Test(shmbuf, SHMBUF_BLK_2__no_lost_wakeup_with_many_parties_on_capacity_1_and_2)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_BLOCKING | IPC_SHMBUF_CAP_MPMC);
 	for (size_t cap = 1; cap <= 2; cap++) {
@@ -138,7 +137,7 @@ Test(shmbuf, SHMBUF_BLK_2__no_lost_wakeup_with_many_parties_on_capacity_1_and_2,
 	}
 }
 
-Test(shmbuf, SHMBUF_BLK_3__long_wait_sleeps_using_under_a_tenth_of_a_cpu, BLK_FIXTURE)
+Test(shmbuf, SHMBUF_BLK_3__long_wait_sleeps_using_under_a_tenth_of_a_cpu)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_BLOCKING | IPC_SHMBUF_CAP_TIMED);
 	const char *name = SAFE_CREATE(ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? 4 : 0, sizeof(size_t));

@@ -9,7 +9,6 @@
  */
 #include "ipct.h"
 
-#define EOS_FIXTURE .init = ipct_setup, .fini = ipct_teardown, .timeout = 30
 #define EOS_CAP (ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? 4 : 0)
 
 /* Every timeout the subject supports, the ones that could wait last. */
@@ -34,7 +33,7 @@ static size_t eos_timeouts(int64_t t[3])
 		cr_assert(ms_ < ipct_scaled_ms(1000), "%s waited %lld ms", #call, (long long)ms_); \
 	} while (0)
 
-Test(shmbuf, SHMBUF_EOS_1__after_last_producer_detach_drain_then_eod_at_once, EOS_FIXTURE)
+Test(shmbuf, SHMBUF_EOS_1__after_last_producer_detach_drain_then_eod_at_once)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_END_OF_STREAM | IPC_SHMBUF_CAP_NONBLOCK);
 	const char *name = SAFE_CREATE(EOS_CAP, sizeof(size_t));
@@ -88,7 +87,7 @@ static struct ipct_party *eos_blocked(const char *name, int role, struct eos_arg
 	return party;
 }
 
-Test(shmbuf, SHMBUF_EOS_2__last_producer_detach_wakes_blocked_consumer_with_eod, EOS_FIXTURE)
+Test(shmbuf, SHMBUF_EOS_2__last_producer_detach_wakes_blocked_consumer_with_eod)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_END_OF_STREAM | IPC_SHMBUF_CAP_BLOCKING);
 	const char *name = SAFE_CREATE(EOS_CAP, sizeof(size_t));
@@ -100,7 +99,7 @@ Test(shmbuf, SHMBUF_EOS_2__last_producer_detach_wakes_blocked_consumer_with_eod,
 	EXPECT_ERR(arg->rc, IPC_EOD);
 }
 
-Test(shmbuf, SHMBUF_EOS_3__no_eod_before_a_producer_attached_or_while_one_remains, EOS_FIXTURE)
+Test(shmbuf, SHMBUF_EOS_3__no_eod_before_a_producer_attached_or_while_one_remains)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_END_OF_STREAM | IPC_SHMBUF_CAP_NONBLOCK);
 	const char *name = SAFE_CREATE(EOS_CAP, sizeof(size_t));
@@ -118,7 +117,7 @@ Test(shmbuf, SHMBUF_EOS_3__no_eod_before_a_producer_attached_or_while_one_remain
 		     "BROKEN: no IPC_EOD even after the last producer detached");
 }
 
-Test(shmbuf, SHMBUF_EOS_4__put_after_last_consumer_detach_is_epipe_at_once, EOS_FIXTURE)
+Test(shmbuf, SHMBUF_EOS_4__put_after_last_consumer_detach_is_epipe_at_once)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_END_OF_STREAM);
 	const char *name = SAFE_CREATE(EOS_CAP, sizeof(size_t));
@@ -134,7 +133,7 @@ Test(shmbuf, SHMBUF_EOS_4__put_after_last_consumer_detach_is_epipe_at_once, EOS_
 		EXPECT_ERR(ipct_shmbuf()->get(c, &got, sizeof got, 0), IPC_EAGAIN);
 }
 
-Test(shmbuf, SHMBUF_EOS_5__last_consumer_detach_wakes_blocked_producer_with_epipe, EOS_FIXTURE)
+Test(shmbuf, SHMBUF_EOS_5__last_consumer_detach_wakes_blocked_producer_with_epipe)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_END_OF_STREAM | IPC_SHMBUF_CAP_BLOCKING |
 		     IPC_SHMBUF_CAP_BOUNDED);

@@ -26,7 +26,6 @@
 #define FP_UNDER_SANITIZER 0
 #endif
 
-#define FP_FIXTURE .init = ipct_setup, .fini = ipct_teardown, .timeout = 30
 #define FP_CAPACITY 64
 #define FP_PAIRS 10000
 #define FP_STATUS_SYSCALL 77  /* exit status of the SIGSYS handler */
@@ -106,7 +105,7 @@ static int fp_child(void *arg)
 	_exit(0);
 }
 
-Test(shmbuf, SHMBUF_BLK_4__fast_path_put_and_get_make_no_system_call, FP_FIXTURE)
+Test(shmbuf, SHMBUF_BLK_4__fast_path_put_and_get_make_no_system_call)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_NONBLOCK);
 	if (ipct_under_valgrind())

@@ -9,7 +9,6 @@
  */
 #include "ipct.h"
 
-#define TMO_FIXTURE .init = ipct_setup, .fini = ipct_teardown, .timeout = 30
 #define LONG IPCT_MS(ipct_scaled_ms(5000)) /* a timeout never reached on success */
 
 /* Odd values on purpose: a subject that rounds to milliseconds or seconds
@@ -29,7 +28,7 @@ static const int64_t timeouts[] = { 1, 1500000, IPCT_MS(20) + 1, IPCT_MS(150) };
 			  (long long)((el_ - (timeout)) / 1000000), (long long)(timeout)); \
 	} while (0)
 
-Test(shmbuf, SHMBUF_TMO_1__timed_get_on_empty_times_out_within_bounds, TMO_FIXTURE)
+Test(shmbuf, SHMBUF_TMO_1__timed_get_on_empty_times_out_within_bounds)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_TIMED);
 	const char *name = SAFE_CREATE(ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? 4 : 0, sizeof(size_t));
@@ -40,7 +39,7 @@ Test(shmbuf, SHMBUF_TMO_1__timed_get_on_empty_times_out_within_bounds, TMO_FIXTU
 		EXPECT_TIMES_OUT(ipct_shmbuf()->get(c, &got, sizeof got, timeouts[i]), timeouts[i]);
 }
 
-Test(shmbuf, SHMBUF_TMO_2__timed_put_on_full_times_out_within_bounds, TMO_FIXTURE)
+Test(shmbuf, SHMBUF_TMO_2__timed_put_on_full_times_out_within_bounds)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_TIMED | IPC_SHMBUF_CAP_BOUNDED);
 	const char *name = SAFE_CREATE(2, sizeof(size_t));
@@ -71,7 +70,7 @@ static int tmo3_consumer(void *argp)
 	return ipct_shmbuf()->detach(c) == 0 ? 0 : 3;
 }
 
-Test(shmbuf, SHMBUF_TMO_3__timed_get_returns_item_put_before_deadline, TMO_FIXTURE)
+Test(shmbuf, SHMBUF_TMO_3__timed_get_returns_item_put_before_deadline)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_TIMED);
 	const char *name = SAFE_CREATE(ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? 4 : 0, sizeof(size_t));
@@ -93,7 +92,7 @@ Test(shmbuf, SHMBUF_TMO_3__timed_get_returns_item_put_before_deadline, TMO_FIXTU
 	cr_assert_eq(arg->item, item, "the timed get returned %#zx, not the item put", arg->item);
 }
 
-Test(shmbuf, SHMBUF_TMO_4__timed_out_put_and_get_leave_contents_unchanged, TMO_FIXTURE)
+Test(shmbuf, SHMBUF_TMO_4__timed_out_put_and_get_leave_contents_unchanged)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_TIMED | IPC_SHMBUF_CAP_BOUNDED);
 	const char *name = SAFE_CREATE(3, sizeof(size_t));
@@ -120,7 +119,7 @@ Test(shmbuf, SHMBUF_TMO_4__timed_out_put_and_get_leave_contents_unchanged, TMO_F
 	EXPECT_ERR(ipct_shmbuf()->get(c, &got, sizeof got, IPCT_MS(30)), IPC_ETIMEDOUT);
 }
 
-Test(shmbuf, SHMBUF_TMO_5__operation_that_can_complete_does_so_with_1ns_timeout, TMO_FIXTURE)
+Test(shmbuf, SHMBUF_TMO_5__operation_that_can_complete_does_so_with_1ns_timeout)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_TIMED);
 	const size_t cap = ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? 4 : 0;

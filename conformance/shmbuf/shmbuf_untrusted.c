@@ -11,7 +11,6 @@
 
 #include "ipct.h"
 
-#define VAL_FIXTURE .init = ipct_setup, .fini = ipct_teardown, .timeout = 30
 #define VAL_CAP (ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? 4 : 0)
 #define VAL_ITEM 24
 #define VAL_ROUNDS 200
@@ -57,7 +56,7 @@ static void val_scribble(unsigned char *b, size_t len, unsigned *rnd, uint32_t m
 	cr_assert(ok, "seed %#x, round %u (scribble %u): %s returned %s, not a documented result", \
 		  VAL_SEED, round, mode, what, ipct_rc_text(rc, txt, sizeof txt))
 
-Test(shmbuf, SHMBUF_VAL_1__scribbled_segment_gives_only_documented_results, VAL_FIXTURE)
+Test(shmbuf, SHMBUF_VAL_1__scribbled_segment_gives_only_documented_results)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_UNTRUSTED | IPC_SHMBUF_CAP_NONBLOCK);
 	const struct ipc_shmbuf_ops *ops = ipct_shmbuf();
@@ -101,7 +100,7 @@ Test(shmbuf, SHMBUF_VAL_1__scribbled_segment_gives_only_documented_results, VAL_
 	}
 }
 
-Test(shmbuf, SHMBUF_VAL_2__attach_to_garbage_segment_is_euclean, VAL_FIXTURE)
+Test(shmbuf, SHMBUF_VAL_2__attach_to_garbage_segment_is_euclean)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_UNTRUSTED);
 	unsigned rnd = VAL_SEED;
@@ -116,7 +115,7 @@ Test(shmbuf, SHMBUF_VAL_2__attach_to_garbage_segment_is_euclean, VAL_FIXTURE)
 	}
 }
 
-Test(shmbuf, SHMBUF_VAL_3__validate_accepts_healthy_buffer_rejects_garbage, VAL_FIXTURE)
+Test(shmbuf, SHMBUF_VAL_3__validate_accepts_healthy_buffer_rejects_garbage)
 {
 	IPCT_REQUIRE(IPC_SHMBUF_CAP_UNTRUSTED);
 	cr_assert(ipct_shmbuf()->validate != NULL, "an untrusted subject has no validate()");
