@@ -46,6 +46,7 @@
 #include "ipc_errors.h"
 #include "ipc_subject.h"
 #include "shmbuf.h"
+#include "core/core.h"
 
 _Static_assert(sizeof(uintptr_t) >= 8, "a ring value encodes a 32-bit length and index");
 
@@ -106,21 +107,6 @@ static unsigned int ipc__ck_ring_size(size_t capacity)
 	while (s < capacity + 1)
 		s <<= 1;
 	return s;
-}
-
-/* Same naming rule as the system-named subjects, so tests need no special case. */
-static int ipc__ck_name_check(const char *name)
-{
-	size_t len;
-
-	if (name == NULL)
-		return -EINVAL;
-	len = strnlen(name, IPC_NAME_MAX + 1);
-	if (len > IPC_NAME_MAX)
-		return -ENAMETOOLONG;
-	if (len < 2 || name[0] != '/' || strchr(name + 1, '/') != NULL)
-		return -EINVAL;
-	return 0;
 }
 
 /* ---- buffers ------------------------------------------------------------ */
@@ -195,7 +181,7 @@ static int ipc__ck_attr_check(const struct ipc_shmbuf_attr *attr)
 static int ipc__ck_create(const char *name, const struct ipc_shmbuf_attr *attr)
 {
 	struct ipc__ck_buf *b;
-	int rc = ipc__ck_name_check(name);
+	int rc = ipc__shm_check_name(name);
 
 	if (rc == 0)
 		rc = ipc__ck_attr_check(attr);
@@ -220,7 +206,7 @@ static int ipc__ck_create(const char *name, const struct ipc_shmbuf_attr *attr)
 static int ipc__ck_unlink(const char *name)
 {
 	struct ipc__ck_buf **p, *b;
-	int rc = ipc__ck_name_check(name);
+	int rc = ipc__shm_check_name(name);
 
 	if (rc != 0)
 		return rc;
@@ -258,7 +244,7 @@ static int ipc__ck_attach(const char *name, int role, struct ipc_shmbuf **out)
 
 	if (out == NULL || (role != IPC_SHMBUF_PRODUCER && role != IPC_SHMBUF_CONSUMER))
 		return -EINVAL;
-	rc = ipc__ck_name_check(name);
+	rc = ipc__shm_check_name(name);
 	if (rc != 0)
 		return rc;
 	h = calloc(1, sizeof(*h));

@@ -38,6 +38,7 @@
 #include "ipc_errors.h"
 #include "ipc_subject.h"
 #include "shmbuf.h"
+#include "core/core.h"
 
 #define IPC__TB_MAGIC UINT64_C(0x6b6f6f6274786574) /* "textbook" */
 #define IPC__TB_VERSION 1u
@@ -77,21 +78,6 @@ struct ipc_shmbuf {
 };
 
 /* ---- names, errors, geometry ------------------------------------------- */
-
-/* POSIX shm names: "/x...", no other '/', at most IPC_NAME_MAX bytes. */
-static int ipc__tb_name_check(const char *name)
-{
-	size_t len;
-
-	if (name == NULL)
-		return -EINVAL;
-	len = strnlen(name, IPC_NAME_MAX + 1);
-	if (len > IPC_NAME_MAX)
-		return -ENAMETOOLONG;
-	if (len < 2 || name[0] != '/' || strchr(name + 1, '/') != NULL)
-		return -EINVAL;
-	return 0;
-}
 
 /* Turn a system errno into one of spec/ipc_errors.h, once, at the boundary. */
 static int ipc__tb_errno(int e)
@@ -259,7 +245,7 @@ static int ipc__tb_create(const char *name, const struct ipc_shmbuf_attr *attr)
 {
 	int rc, fd;
 
-	rc = ipc__tb_name_check(name);
+	rc = ipc__shm_check_name(name);
 	if (rc == 0)
 		rc = ipc__tb_attr_check(attr);
 	if (rc != 0)
@@ -278,7 +264,7 @@ static int ipc__tb_create(const char *name, const struct ipc_shmbuf_attr *attr)
 
 static int ipc__tb_unlink(const char *name)
 {
-	int rc = ipc__tb_name_check(name);
+	int rc = ipc__shm_check_name(name);
 
 	if (rc != 0)
 		return rc;
@@ -335,7 +321,7 @@ static int ipc__tb_attach(const char *name, int role, struct ipc_shmbuf **out)
 
 	if (out == NULL || (role != IPC_SHMBUF_PRODUCER && role != IPC_SHMBUF_CONSUMER))
 		return -EINVAL;
-	rc = ipc__tb_name_check(name);
+	rc = ipc__shm_check_name(name);
 	if (rc == 0)
 		rc = ipc__tb_map(name, &base, &len);
 	if (rc != 0)
