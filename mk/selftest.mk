@@ -18,3 +18,4 @@ $(BROKEN_DIR)/%.so: $(IMPL_SRCS) impl/broken/broken_adapter.c impl/core/mutant.h
 selftest: deps
 	@$(MAKE) --no-print-directory build broken
 	@BUILD=$(BUILD) sh ci/selftest.sh
+

@@ -114,6 +114,20 @@ static int ipct__status_of(int ws)
 	return 128 + WTERMSIG(ws);
 }
 
+/* Without a pidfd (old kernels, valgrind): poll the child's state until the
+ * deadline; the pause only paces the polling. */
+static void ipct__poll_child(pid_t pid, int64_t deadline)
+{
+	struct timespec pause_ts = { 0, 500000 };
+	siginfo_t si;
+	while (ipct_now_ns() < deadline) {
+		si.si_pid = 0;
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid)
+			return;
+		nanosleep(&pause_ts, NULL);
+	}
+}
+
 /* Wait for a child with a pidfd, so no polling and no sleeping is needed. */
 static int ipct__wait_process(struct ipct_party *p, int64_t deadline)
 {
@@ -125,6 +139,8 @@ static int ipct__wait_process(struct ipct_party *p, int64_t deadline)
 		       errno == EINTR)
 			left = deadline - ipct_now_ns();
 		close(fd);
+	} else {
+		ipct__poll_child(p->pid, deadline);
 	}
 	int ws = 0;
 	pid_t r = waitpid(p->pid, &ws, WNOHANG);
