@@ -52,34 +52,34 @@ for p in $plants; do
 	d=$(fresh "$p") || exit 2
 	case $p in
 	publish-early)
-		# Publish the tail before the item is copied in.
-		plant "$d/$REF" 's|(\tatomic_store_explicit\(&s->seq, tail, memory_order_relaxed\);)|\tatomic_store_explicit(&hdr->tail, tail + 1, memory_order_release); /* PLANTED */\n$1|; s|(/\* PLANTED \*/.*?)\tatomic_store_explicit\(&hdr->tail, tail \+ 1, memory_order_release\);\n|$1|s' 'PLANTED' || continue
+		# Publish the slot (its seq) and the tail before the item is copied in.
+		plant "$d/$REF" 's|(\tatomic_store_explicit\(&s->len, \(uint32_t\)len, memory_order_relaxed\);)|\tatomic_store_explicit(&s->seq, tail + 1, memory_order_release);\n\tatomic_store_explicit(&hdr->tail, tail + 1, memory_order_release); /* PLANTED */\n$1|' 'PLANTED' || { fails=$((fails + 1)); continue; }
 		expect_caught "$p.race_stress" "$d" sh -c 'make -s faults-build >/dev/null && build/faults/race_stress --short --seed 1'
 		expect_caught "$p.kill_campaign" "$d" sh -c 'build/faults/kill_campaign --short --seed 1'
 		expect_caught "$p.tsan" "$d" sh -c 'make -s tsan' ;;
 	counter-race)
 		# A plain (non-atomic) statistics counter bumped by every put.
-		plant "$d/$REF" 's|(int ipc_shmbuf_put\(struct ipc_shmbuf \*h, const void \*item, size_t len, int64_t timeout_ns\)\n\{\n)|unsigned long ipc__planted_puts; /* PLANTED */\n$1\tipc__planted_puts++;\n|' 'PLANTED' || continue
+		plant "$d/$REF" 's|(int ipc_shmbuf_put\(struct ipc_shmbuf \*h, const void \*item, size_t len, int64_t timeout_ns\)\n\{\n)|unsigned long ipc__planted_puts; /* PLANTED */\n$1\tipc__planted_puts++;\n|' 'PLANTED' || { fails=$((fails + 1)); continue; }
 		expect_caught "$p.tsan" "$d" sh -c 'make -s tsan' ;;
 	no-steal)
 		# Never steal a dead owner's lock (the repository's mutant 7).
 		expect_caught "$p.kill_campaign" "$d" sh -c 'make -s faults-build FAULTS_EXTRA_CFLAGS=-DIPC_MUTANT_ID=7 >/dev/null && build/faults-IPC_MUTANT_ID7/kill_campaign --short --seed 1' ;;
 	eintr-up)
 		# EINTR from the futex passed up to the caller instead of retried.
-		plant "$d/impl/core/futex.c" 's|(\tif \(rc < 0 && errno == ETIMEDOUT\)\n)|\tif (rc < 0 \&\& errno == EINTR) return -EINTR; /* PLANTED */\n$1|' 'PLANTED' || continue
-		plant "$d/$REF" 's|\tif \(ipc__futex_wait\(seq, v, until\) == IPC_ETIMEDOUT\)\n|\tint fw = ipc__futex_wait(seq, v, until); /* PLANTED */\n\tif (fw == -EINTR)\n\t\treturn fw;\n\tif (fw == IPC_ETIMEDOUT)\n|' 'PLANTED' || continue
+		plant "$d/impl/core/futex.c" 's|(\tif \(rc < 0 && errno == ETIMEDOUT\)\n)|\tif (rc < 0 \&\& errno == EINTR) return -EINTR; /* PLANTED */\n$1|' 'PLANTED' || { fails=$((fails + 1)); continue; }
+		plant "$d/$REF" 's|\tif \(ipc__futex_wait\(seq, v, until\) == IPC_ETIMEDOUT\)\n|\tint fw = ipc__futex_wait(seq, v, until); /* PLANTED */\n\tif (fw == -EINTR)\n\t\treturn fw;\n\tif (fw == IPC_ETIMEDOUT)\n|' 'PLANTED' || { fails=$((fails + 1)); continue; }
 		expect_caught "$p.eintr_storm" "$d" sh -c 'make -s faults-build >/dev/null && build/faults/eintr_storm --short --seed 1' ;;
 	leak-name)
 		# A create whose header setup fails forgets to unlink the name.
-		plant "$d/$REF" 's|\tif \(rc < 0\)\n\t\tshm_unlink\(name\);\n|\t/* PLANTED: no unlink on failure */\n|' 'PLANTED' || continue
+		plant "$d/$REF" 's|\tif \(rc < 0\)\n\t\tshm_unlink\(name\);\n|\t/* PLANTED: no unlink on failure */\n|' 'PLANTED' || { fails=$((fails + 1)); continue; }
 		expect_caught "$p.nth_sweep" "$d" sh -c 'make -s faults-build >/dev/null && build/faults/nth_sweep --short' ;;
 	leak-fd)
 		# An attach whose mapping fails forgets to close the descriptor.
-		plant "$d/$REF" 's|\tif \(h->fd >= 0\)\n\t\tclose\(h->fd\);|\tif (h->fd >= 0 \&\& h->hdr) /* PLANTED */\n\t\tclose(h->fd);|' 'PLANTED' || continue
+		plant "$d/$REF" 's|\tif \(h->fd >= 0\)\n\t\tclose\(h->fd\);|\tif (h->fd >= 0 \&\& h->hdr) /* PLANTED */\n\t\tclose(h->fd);|' 'PLANTED' || { fails=$((fails + 1)); continue; }
 		expect_caught "$p.nth_sweep" "$d" sh -c 'make -s faults-build >/dev/null && build/faults/nth_sweep --short' ;;
 	stub-build)
 		# The subject built without its libfiu points (a release build).
-		plant "$d/impl/core/core.h" 's|#include <fiu-local.h>|#undef FIU_ENABLE /* PLANTED */\n#include <fiu-local.h>|' 'PLANTED' || continue
+		plant "$d/impl/core/core.h" 's|#include <fiu-local.h>|#undef FIU_ENABLE /* PLANTED */\n#include <fiu-local.h>|' 'PLANTED' || { fails=$((fails + 1)); continue; }
 		expect_caught "$p.nth_sweep" "$d" sh -c 'make -s faults-build >/dev/null && build/faults/nth_sweep --short' ;;
 	lost-wakeup)
 		# put never wakes sleeping consumers (the repository's mutant 2).
