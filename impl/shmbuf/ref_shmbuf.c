@@ -16,6 +16,9 @@
 #include "shmbuf/ref_shmbuf.h"
 
 #define SHMBUF_MAGIC 0x3146554253435049ull /* "IPCSBUF1" little-endian */
+#define SHMBUF_SLIP 8          /* slots a streaming producer is let ahead */
+#define SHMBUF_SLIP_SPINS 32   /* pauses a consumer waits for that, at most */
+#define SHMBUF_SLIP_OFF 64     /* gets without slipping after a failed wait */
 #define SHMBUF_VERSION 3u /* 2: sticky lock bits, busy flags; 3: slot seq publishes */
 #define SHMBUF_HDR_SIZE 4096u                 /* header + table; the ring starts here */
 #define SHMBUF_SLOT_HDR 16u                   /* seq (8), len (4), pad (4) */
@@ -91,6 +94,7 @@ struct ipc_shmbuf {
 	uint64_t cached;      /* producer: a past head; consumer: a past tail */
 	int64_t spin_ns;      /* adaptive spin budget before sleeping */
 	bool settle;          /* producer: check tail on the next put (settle_tail) */
+	uint32_t slip_off;    /* consumer: gets left without slipping (let_producer_slip) */
 	struct ipc_side side; /* our role's lock (sticky state) */
 	int fd;
 	uint32_t role, idx, token, forkgen;
@@ -695,6 +699,28 @@ static bool slot_published(struct ipc_shmbuf *h, uint64_t i)
 	return atomic_load_explicit(&slot_at(h, i)->seq, memory_order_acquire) == i + 1;
 }
 
+/* Temporal slipping (FastForward): a consumer right behind the producer
+ * reads the line the producer is writing, and with slots not aligned to
+ * lines each line then crosses between the cores twice. So, while the
+ * producer streams, wait (briefly, bounded) until it is SHMBUF_SLIP slots
+ * ahead; once such a wait fails, stop waiting for a while: a sparse or
+ * ping-pong peer must not pay the wait on every item. */
+static void let_producer_slip(struct ipc_shmbuf *h, uint64_t head)
+{
+	unsigned i;
+
+	if (h->slip_off) {
+		h->slip_off--;
+		return;
+	}
+	for (i = 0; i < SHMBUF_SLIP_SPINS; i++) {
+		if (slot_published(h, head + SHMBUF_SLIP))
+			return;
+		ipc__cpu_relax();
+	}
+	h->slip_off = SHMBUF_SLIP_OFF;
+}
+
 static int refresh_tail(struct ipc_shmbuf *h, uint64_t head)
 {
 	/* acquire: pairs with the producer's release of tail; the slots below
@@ -732,8 +758,10 @@ static int get_locked(struct ipc_shmbuf *h, void *buf, size_t cap, uint32_t *n)
 	/* Bounded: the slot itself says whether it is published (acquire:
 	 * pairs with the producer's release of seq). Unbounded rings keep to
 	 * tail: a probe past the backed chunks would fault pages in. */
-	if (h->g.capacity && slot_published(h, head))
+	if (h->g.capacity && slot_published(h, head)) {
+		let_producer_slip(h, head);
 		h->cached = head + 1;
+	}
 	if (h->cached - head - 1 >= h->limit) { /* cache says empty (or is stale) */
 		int rc = refresh_tail(h, head); /* SHMBUF_EMPTY, an error, or 0 */
 
