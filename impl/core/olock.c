@@ -361,18 +361,9 @@ uint32_t ipc__side_release(struct ipc_side *s)
 
 void ipc__side_detach(struct ipc_side *s)
 {
-	uint32_t v = atomic_load_explicit(s->lk, memory_order_relaxed);
+	uint32_t wake = 0; /* PEER_WAIT: the detach wakes both sides anyway */
 
-	s->sticky = false;
-	while ((v & IPC_TOKEN_MASK) == s->token) {
-		/* acq_rel: as the exchange of ipc__olock_release. */
-		if (atomic_compare_exchange_weak_explicit(s->lk, &v, 0, memory_order_acq_rel,
-							  memory_order_relaxed)) {
-			if (v & IPC_OLOCK_LOCK_WAIT)
-				ipc__futex_wake(s->lk, 1);
-			break; /* PEER_WAIT: the detach wakes both sides anyway */
-		}
-	}
+	let_go(s, atomic_load_explicit(s->lk, memory_order_relaxed), &wake);
 }
 
 /* ---- the other side's sleepers ---------------------------------------------------- */
