@@ -16,8 +16,8 @@
 #include "shmbuf/ref_shmbuf.h"
 
 #define SHMBUF_MAGIC 0x3146554253435049ull /* "IPCSBUF1" little-endian */
-#define SHMBUF_SLIP 8          /* slots a streaming producer is let ahead */
-#define SHMBUF_SLIP_SPINS 32   /* pauses a consumer waits for that, at most */
+#define SHMBUF_SLIP 16         /* slots a streaming producer is let ahead */
+#define SHMBUF_SLIP_SPINS 64   /* pauses a consumer waits for that, at most */
 #define SHMBUF_SLIP_OFF 64     /* gets without slipping after a failed wait */
 #define SHMBUF_VERSION 3u /* 2: sticky lock bits, busy flags; 3: slot seq publishes */
 #define SHMBUF_HDR_SIZE 4096u                 /* header + table; the ring starts here */
@@ -758,9 +758,11 @@ static int get_locked(struct ipc_shmbuf *h, void *buf, size_t cap, uint32_t *n)
 	/* Bounded: the slot itself says whether it is published (acquire:
 	 * pairs with the producer's release of seq). Unbounded rings keep to
 	 * tail: a probe past the backed chunks would fault pages in. */
-	if (h->g.capacity && slot_published(h, head)) {
+	if (h->g.capacity && h->cached - head - 1 >= h->limit && slot_published(h, head)) {
 		let_producer_slip(h, head);
-		h->cached = head + 1;
+		/* Producers publish in index order: with head + SLIP published,
+		 * so is every slot before it, and the next gets need no poll. */
+		h->cached = head + 1 + (slot_published(h, head + SHMBUF_SLIP) ? SHMBUF_SLIP : 0);
 	}
 	if (h->cached - head - 1 >= h->limit) { /* cache says empty (or is stale) */
 		int rc = refresh_tail(h, head); /* SHMBUF_EMPTY, an error, or 0 */
