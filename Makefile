@@ -15,7 +15,8 @@ endif
 IMPL_SRCS := $(shell find impl -name '*.c' -not -path 'impl/broken/*' | sort)
 IMPL_OBJS := $(IMPL_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libipcspec.a
-CONF_SRCS := $(wildcard conformance/lib/*.c) $(wildcard conformance/shmbuf/*.c)
+CONF_SRCS := $(wildcard conformance/lib/*.c) $(wildcard conformance/shmbuf/*.c) \
+	$(wildcard conformance/pipe/*.c)
 CONF_OBJS := $(CONF_SRCS:%.c=$(BUILD)/obj/%.o)
 RUNNER := $(BUILD)/conformance
 MERGER := build/ipcspec-report
@@ -48,7 +49,7 @@ example: $(EXAMPLE_SO)
 $(EXAMPLE_SO): $(wildcard examples/adapter/*.c) examples/adapter/Makefile
 	$(MAKE) -C examples/adapter
 
-# make conformance [SUBJECT=name|path/to/adapter.so] [CLAUSE=SHMBUF-EOS-*]
+# make conformance [SUBJECT=name|path/to/adapter.so] [CLAUSE=SHMBUF-EOS-*|PIPE-EOF-*]
 conformance: deps
 	@$(MAKE) --no-print-directory build example
 	@CLAUSE='$(CLAUSE)' MERGER=$(MERGER) sh ci/conformance.sh $(BUILD) $(SUBJECT)

@@ -6,14 +6,29 @@
 extern const struct ipc_subject ipc__subject_ref_shmbuf;
 extern const struct ipc_subject ipc__subject_textbook_shmbuf;
 extern const struct ipc_subject ipc__subject_ck_ring;
+extern const struct ipc_subject ipc__subject_native_pipe;
+extern const struct ipc_subject ipc__subject_native_pipe2;
+extern const struct ipc_subject ipc__subject_native_pipe2_nonblock;
+extern const struct ipc_subject ipc__subject_native_pipe_small;
+
+static const struct ipc_subject *const registry__bundled[] = {
+	&ipc__subject_ref_shmbuf,
+	&ipc__subject_textbook_shmbuf,
+	&ipc__subject_ck_ring,
+	&ipc__subject_native_pipe,
+	&ipc__subject_native_pipe2,
+	&ipc__subject_native_pipe2_nonblock,
+	&ipc__subject_native_pipe_small,
+};
+
+#define REGISTRY_N (sizeof registry__bundled / sizeof *registry__bundled)
 
 const struct ipc_subject *ipc_registry_subjects(size_t *count)
 {
 	/* Copies, so the registry is one array like an adapter's. */
-	static struct ipc_subject list[3];
-	list[0] = ipc__subject_ref_shmbuf;
-	list[1] = ipc__subject_textbook_shmbuf;
-	list[2] = ipc__subject_ck_ring;
-	*count = sizeof list / sizeof *list;
+	static struct ipc_subject list[REGISTRY_N];
+	for (size_t i = 0; i < REGISTRY_N; i++)
+		list[i] = *registry__bundled[i];
+	*count = REGISTRY_N;
 	return list;
 }

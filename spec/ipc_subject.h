@@ -29,6 +29,7 @@
 
 enum ipc_mechanism {
 	IPC_MECH_SHMBUF = 1, /* spec/shmbuf.h: shared-memory producer-consumer buffer */
+	IPC_MECH_PIPE = 2,   /* spec/pipe.h: ordinary pipe (byte stream, fork-shared ends) */
 };
 
 struct ipc_subject {

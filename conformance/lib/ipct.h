@@ -28,13 +28,19 @@
 
 #include "ipc_errors.h"
 #include "ipc_subject.h"
+#include "pipe.h"
 #include "shmbuf.h"
 
 /* ---- subject ------------------------------------------------------------ */
 
 const struct ipc_subject *ipct_subject(void);
 const struct ipc_shmbuf_ops *ipct_shmbuf(void);
+const struct ipc_pipe_ops *ipct_pipe(void);
+/* "shmbuf", "pipe": the Criterion suite and spec file of s's mechanism. */
+const char *ipct_mechanism_name(const struct ipc_subject *s);
 bool ipct_has(uint64_t caps);
+/* Does the subject work across processes (its mechanism's cross-process bit)? */
+bool ipct_cross_process(void);
 /* Comma-separated names of the bits in caps ("blocking, mpmc"). */
 const char *ipct_cap_names(uint64_t caps, char *buf, size_t len);
 void ipct__unsupported(uint64_t missing);
@@ -161,5 +167,7 @@ struct ipct_item_hdr {
 size_t ipct_item_fill(void *buf, size_t len, uint32_t producer, uint32_t seq);
 /* 0 when buf holds a well-formed item; fills producer and seq. */
 int ipct_item_check(const void *buf, size_t len, uint32_t *producer, uint32_t *seq);
+
+#include "ipct_pipe.h"
 
 #endif

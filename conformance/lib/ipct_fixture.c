@@ -108,6 +108,15 @@ int ipct_shmbuf_detach(struct ipc_shmbuf *h)
 	return ipct_shmbuf()->detach(h);
 }
 
+static void ipct__shmbuf_teardown(bool stuck)
+{
+	for (size_t i = 0; i < ipct__nhandles && !stuck; i++)
+		if (ipct__handles[i] != NULL)
+			ipct_shmbuf()->detach(ipct__handles[i]);
+	for (size_t i = 0; i < ipct__nnames; i++)
+		ipct_shmbuf()->unlink(ipct__names[i]);
+}
+
 void ipct_setup(void)
 {
 	ipct__vg_errors = VALGRIND_COUNT_ERRORS;
@@ -130,11 +139,10 @@ static bool ipct__threads_running(void)
 void ipct_teardown(void)
 {
 	bool stuck = ipct__threads_running();
-	for (size_t i = 0; i < ipct__nhandles && !stuck; i++)
-		if (ipct__handles[i] != NULL)
-			ipct_shmbuf()->detach(ipct__handles[i]);
-	for (size_t i = 0; i < ipct__nnames; i++)
-		ipct_shmbuf()->unlink(ipct__names[i]);
+	if (ipct_subject()->mechanism == IPC_MECH_SHMBUF)
+		ipct__shmbuf_teardown(stuck);
+	else if (ipct_subject()->mechanism == IPC_MECH_PIPE)
+		ipct__pipe_teardown(stuck);
 	for (size_t i = 0; i < ipct__nparties && !stuck; i++)
 		free(ipct__parties[i]);
 	for (size_t i = 0; i < ipct__nmaps && !stuck; i++)

@@ -102,7 +102,7 @@ struct ipct_party *ipct_thread_start(ipct_party_fn fn, void *arg)
 
 struct ipct_party *ipct_party_start(ipct_party_fn fn, void *arg)
 {
-	if (ipct_has(IPC_SHMBUF_CAP_CROSS_PROCESS))
+	if (ipct_cross_process())
 		return ipct_process_start(fn, arg);
 	return ipct_thread_start(fn, arg);
 }

@@ -9,11 +9,41 @@
 
 static const struct ipc_subject *ipct__current;
 
-static const char *const ipct__cap_names[] = {
+static const char *const ipct__shmbuf_caps[] = {
 	"blocking", "nonblock",   "timed",     "bounded",
 	"unbounded", "cross-process", "mpmc",  "end-of-stream",
-	"peer-death", "untrusted", "system-name", "mem-limit",
+	"peer-death", "untrusted", "system-name", "mem-limit", NULL,
 };
+
+static const char *const ipct__pipe_caps[] = {
+	"blocking", "nonblock", "cross-process", "capacity", "poll",
+	"fd",       "sigpipe",  "peer-death",    "dup",      "multi-writer", NULL,
+};
+
+/* Per mechanism: its name (the Criterion suite of its tests, the stem of
+ * spec/<name>.md) and the names of its capability bits. */
+static const struct ipct_mechanism {
+	uint32_t id;
+	const char *name;
+	const char *const *caps;
+} ipct__mechanisms[] = {
+	{ IPC_MECH_SHMBUF, "shmbuf", ipct__shmbuf_caps },
+	{ IPC_MECH_PIPE, "pipe", ipct__pipe_caps },
+};
+
+static const struct ipct_mechanism *ipct__mechanism(uint32_t id)
+{
+	for (size_t i = 0; i < sizeof ipct__mechanisms / sizeof *ipct__mechanisms; i++)
+		if (ipct__mechanisms[i].id == id)
+			return &ipct__mechanisms[i];
+	return NULL;
+}
+
+const char *ipct_mechanism_name(const struct ipc_subject *s)
+{
+	const struct ipct_mechanism *m = ipct__mechanism(s->mechanism);
+	return m ? m->name : "unknown";
+}
 
 /* Checked before any other field is read, so older or newer adapters fail
  * loudly instead of being misread. */
@@ -25,7 +55,7 @@ static const char *ipct__check_abi(const struct ipc_subject *s)
 		return "unsupported abi_version";
 	if (s->struct_size < sizeof(struct ipc_subject))
 		return "struct_size smaller than ABI version 1";
-	if (s->mechanism != IPC_MECH_SHMBUF || s->ops == NULL)
+	if (ipct__mechanism(s->mechanism) == NULL || s->ops == NULL)
 		return "unknown mechanism or NULL ops";
 	return NULL;
 }
@@ -90,9 +120,24 @@ const struct ipc_subject *ipct_subject(void)
 	return ipct__current;
 }
 
+/* A test of one mechanism run against a subject of another is a harness
+ * misuse (conformance.sh filters by suite): BROKEN, never a verdict. */
+static const void *ipct__ops_of(uint32_t mechanism)
+{
+	if (ipct_subject()->mechanism != mechanism)
+		cr_assert_fail("BROKEN: subject %s is not of this test's mechanism",
+			       ipct_subject()->name);
+	return ipct_subject()->ops;
+}
+
 const struct ipc_shmbuf_ops *ipct_shmbuf(void)
 {
-	return ipct_subject()->ops;
+	return ipct__ops_of(IPC_MECH_SHMBUF);
+}
+
+const struct ipc_pipe_ops *ipct_pipe(void)
+{
+	return ipct__ops_of(IPC_MECH_PIPE);
 }
 
 bool ipct_has(uint64_t caps)
@@ -102,13 +147,13 @@ bool ipct_has(uint64_t caps)
 
 const char *ipct_cap_names(uint64_t caps, char *buf, size_t len)
 {
+	const struct ipct_mechanism *m = ipct__mechanism(ipct_subject()->mechanism);
 	size_t used = 0;
 	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof ipct__cap_names / sizeof *ipct__cap_names; i++) {
+	for (size_t i = 0; m != NULL && m->caps[i] != NULL; i++) {
 		if (!(caps & (1ull << i)))
 			continue;
-		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
-				 ipct__cap_names[i]);
+		int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", m->caps[i]);
 		if (n < 0 || (size_t)n >= len - used)
 			break;
 		used += (size_t)n;
@@ -130,4 +175,16 @@ const char *ipct_rc_text(long rc, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%ld", rc);
 	return buf;
+}
+
+bool ipct_cross_process(void)
+{
+	switch (ipct_subject()->mechanism) {
+	case IPC_MECH_SHMBUF:
+		return ipct_has(IPC_SHMBUF_CAP_CROSS_PROCESS);
+	case IPC_MECH_PIPE:
+		return ipct_has(IPC_PIPE_CAP_CROSS_PROCESS);
+	default:
+		return false;
+	}
 }

@@ -28,12 +28,25 @@ static int ipct__subject_name(void)
 	return 0;
 }
 
+/* The Criterion suite that holds the clauses of that subject's mechanism. */
+static int ipct__subject_suite(void)
+{
+	const char *spec = getenv("IPCSPEC_SUBJECT");
+	const struct ipc_subject *s = ipct_resolve_subject(spec ? spec : "ref-shmbuf");
+	if (s == NULL)
+		return 2;
+	printf("%s\n", ipct_mechanism_name(s));
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	if (argc > 1 && strcmp(argv[1], "--list-subjects") == 0)
 		return ipct__list_subjects();
 	if (argc > 1 && strcmp(argv[1], "--subject-name") == 0)
 		return ipct__subject_name();
+	if (argc > 1 && strcmp(argv[1], "--subject-suite") == 0)
+		return ipct__subject_suite();
 	struct criterion_test_set *tests = criterion_initialize();
 	int result = 0;
 	if (criterion_handle_args(argc, argv, true))

@@ -44,6 +44,7 @@ struct cell {
 struct subject {
 	char label[96];
 	char spec[256];
+	char mechanism[32]; /* from the results' "#subject" line; "" = every clause */
 	struct cell cells[MAX_CLAUSES];
 };
 
@@ -102,15 +103,23 @@ static int ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+static int spec_file(const struct dirent *e)
+{
+	return ends_with(e->d_name, ".md") && strcmp(e->d_name, "README.md") != 0;
+}
+
+/* In name order, so the matrix is the same on every machine. */
 static void load_spec(const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (d == NULL)
+	struct dirent **list;
+	int n = scandir(dir, &list, spec_file, alphasort);
+	if (n < 0)
 		die(dir);
-	for (struct dirent *e; (e = readdir(d));)
-		if (ends_with(e->d_name, ".md") && strcmp(e->d_name, "README.md") != 0)
-			load_spec_file(dir, e->d_name);
-	closedir(d);
+	for (int i = 0; i < n; i++) {
+		load_spec_file(dir, list[i]->d_name);
+		free(list[i]);
+	}
+	free(list);
 }
 
 static long find_clause(const char *id)
@@ -119,6 +128,12 @@ static long find_clause(const char *id)
 		if (strcmp(clauses[i].id, id) == 0)
 			return (long)i;
 	return -1;
+}
+
+/* A subject is judged only on the clauses of its own mechanism. */
+static int applies(const struct subject *s, size_t k)
+{
+	return s->mechanism[0] == '\0' || strcmp(s->mechanism, clauses[k].mechanism) == 0;
 }
 
 static struct subject *find_subject(const char *label, const char *spec)
@@ -193,7 +208,11 @@ static void load_results_file(const char *path)
 		for (char *tok; n < 5 && (tok = strsep(&p, "\t")); n++)
 			fields[n] = tok;
 		(void)save;
-		if (n >= 4) {
+		if (n == 4 && strcmp(fields[0], "#subject") == 0) {
+			struct subject *s = find_subject(fields[1], fields[2]);
+			if (s != NULL)
+				snprintf(s->mechanism, sizeof s->mechanism, "%s", fields[3]);
+		} else if (n >= 4) {
 			if (n == 4)
 				fields[4] = "";
 			add_result(fields);
@@ -324,6 +343,8 @@ static void write_json(const char *dir)
 	for (size_t i = 0; i < nsubjects; i++)
 		for (size_t k = 0; k < nclauses; k++) {
 			const struct cell *c = &subjects[i].cells[k];
+			if (!applies(&subjects[i], k))
+				continue;
 			reproduce(cmd, sizeof cmd, &subjects[i], clauses[k].id);
 			fprintf(f, "%s  {\"subject\": \"", first ? "" : ",\n");
 			put_escaped(f, subjects[i].label, 0);
@@ -401,29 +422,58 @@ static void write_junit(const char *dir)
 		count(&subjects[i], n);
 		fputs("  <testsuite name=\"", f);
 		put_escaped(f, subjects[i].label, 1);
-		fprintf(f, "\" tests=\"%zu\" failures=\"%d\" skipped=\"%d\" errors=\"0\">\n",
-			nclauses, n[ST_FAIL] + n[ST_XPASS], n[ST_UNSUPPORTED]);
+		fprintf(f, "\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" errors=\"0\">\n",
+			n[ST_PASS] + n[ST_UNSUPPORTED] + n[ST_XFAIL] + n[ST_FAIL] + n[ST_XPASS],
+			n[ST_FAIL] + n[ST_XPASS], n[ST_UNSUPPORTED]);
 		for (size_t k = 0; k < nclauses; k++)
-			write_junit_case(f, &subjects[i], k);
+			if (applies(&subjects[i], k))
+				write_junit_case(f, &subjects[i], k);
 		fputs("  </testsuite>\n", f);
 	}
 	fputs("</testsuites>\n", f);
 	fclose(f);
 }
 
-static void write_table(FILE *f)
+/* One table per mechanism: its clauses × the subjects judged on them. */
+static void write_mechanism_table(FILE *f, const char *mech)
 {
-	fputs("| clause |", f);
+	size_t first = nclauses;
+	for (size_t k = 0; k < nclauses && first == nclauses; k++)
+		if (strcmp(clauses[k].mechanism, mech) == 0)
+			first = k;
+	fprintf(f, "| %s clause |", mech);
 	for (size_t i = 0; i < nsubjects; i++)
-		fprintf(f, " %s |", subjects[i].label);
+		if (applies(&subjects[i], first))
+			fprintf(f, " %s |", subjects[i].label);
 	fputs("\n|---|", f);
 	for (size_t i = 0; i < nsubjects; i++)
-		fputs("---|", f);
+		if (applies(&subjects[i], first))
+			fputs("---|", f);
 	fputc('\n', f);
-	for (size_t k = 0; k < nclauses; k++) {
+	for (size_t k = first; k < nclauses; k++) {
+		if (strcmp(clauses[k].mechanism, mech) != 0)
+			continue;
 		fprintf(f, "| %s |", clauses[k].id);
 		for (size_t i = 0; i < nsubjects; i++)
-			fprintf(f, " %s |", status_cell[subjects[i].cells[k].status]);
+			if (applies(&subjects[i], k))
+				fprintf(f, " %s |", status_cell[subjects[i].cells[k].status]);
+		fputc('\n', f);
+	}
+}
+
+/* Mechanisms in the order their clauses were loaded; only those some
+ * subject was judged on. */
+static void write_table(FILE *f)
+{
+	for (size_t k = 0; k < nclauses; k++) {
+		int seen = 0, judged = 0;
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = strcmp(clauses[j].mechanism, clauses[k].mechanism) == 0;
+		for (size_t i = 0; i < nsubjects && !judged; i++)
+			judged = applies(&subjects[i], k);
+		if (seen || !judged)
+			continue;
+		write_mechanism_table(f, clauses[k].mechanism);
 		fputc('\n', f);
 	}
 }
@@ -437,6 +487,8 @@ static void write_notes(FILE *f, int verbose)
 		for (size_t k = 0; k < nclauses; k++) {
 			const struct cell *c = &subjects[i].cells[k];
 			int bad = c->status == ST_FAIL || c->status == ST_XPASS;
+			if (!applies(&subjects[i], k))
+				continue;
 			if (!bad && !(verbose && c->status != ST_PASS))
 				continue;
 			reproduce(cmd, sizeof cmd, &subjects[i], clauses[k].id);
@@ -493,7 +545,8 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < nsubjects; i++) {
 		for (size_t k = 0; k < nclauses; k++)
-			fold_cell(&subjects[i].cells[k]);
+			if (applies(&subjects[i], k))
+				fold_cell(&subjects[i].cells[k]);
 		load_expectations(argv[2], &subjects[i]);
 	}
 	mkdir(argv[4], 0755);
