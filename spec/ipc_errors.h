@@ -16,15 +16,21 @@
 /* The one table: name, value, text. Tests compare against IPC_E*, never raw numbers. */
 #define IPC_ERRNO_MAP(XX)                                                    \
 	XX(EAGAIN, -EAGAIN, "would block: buffer full or empty")                 \
-	XX(EBADF, -EBADF, "handle not attached for this direction")              \
+	XX(EBADF, -EBADF, "handle not open for this direction")                  \
+	XX(EBUSY, -EBUSY, "queued data would not fit the new capacity")          \
 	XX(EEXIST, -EEXIST, "name already exists")                               \
+	XX(EINTR, -EINTR, "interrupted by a signal before any transfer")         \
 	XX(EINVAL, -EINVAL, "invalid argument")                                  \
+	XX(EMFILE, -EMFILE, "too many open handles in this process")             \
 	XX(EMSGSIZE, -EMSGSIZE, "item larger than the maximum or the buffer")    \
 	XX(ENAMETOOLONG, -ENAMETOOLONG, "name too long")                         \
+	XX(ENFILE, -ENFILE, "too many open handles in the system")               \
 	XX(ENOENT, -ENOENT, "no such name")                                      \
 	XX(ENOMEM, -ENOMEM, "memory refused")                                    \
 	XX(ENOSYS, -ENOSYS, "operation not provided by this subject")            \
-	XX(EPIPE, -EPIPE, "every consumer has detached")                         \
+	XX(EPERM, -EPERM, "above the limit for an unprivileged caller")          \
+	XX(EPIPE, -EPIPE, "every reader or consumer is gone")                    \
+	XX(ESPIPE, -ESPIPE, "a pipe cannot seek")                                \
 	XX(ETIMEDOUT, -ETIMEDOUT, "timed out")                                   \
 	XX(EUCLEAN, -EUCLEAN, "shared state is corrupt")                         \
 	XX(EUSERS, -EUSERS, "too many participants")                             \

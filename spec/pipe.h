@@ -5,14 +5,18 @@
  * spec/pipe.md. The kernel's pipe(2) is the model; a subject need not be made
  * of file descriptors, but every end handle behaves like one:
  *
- *  - A handle is one open end. fork() duplicates every handle the process
- *    holds (the child's copy counts as another open end of the same kind,
- *    exactly like an inherited descriptor), and a process that exits or is
- *    killed closes every handle it held. IPC_PIPE_CAP_CROSS_PROCESS.
+ *  - A handle is one open end. With IPC_PIPE_CAP_CROSS_PROCESS, fork()
+ *    duplicates every handle the process holds (the child's copy counts as
+ *    another open end of the same kind, exactly like an inherited
+ *    descriptor) and a process that exits closes every handle it held. With
+ *    IPC_PIPE_CAP_PEER_DEATH, a process killed by a signal (kill -9) does too.
  *  - dup() makes another handle on the same end (IPC_PIPE_CAP_DUP); close()
  *    ends one handle. End of file comes when every write handle, in every
  *    process, is closed; -EPIPE when every read handle is.
- *  - Blocking is per handle, as O_NONBLOCK is per open file description.
+ *  - Blocking mode belongs to a handle and to the handles copied from it: the
+ *    kernel keeps O_NONBLOCK in the open file description, which dup() and
+ *    fork() share, and a subject may either share it the same way or keep it
+ *    per handle. Clauses rely only on the two ends being independent.
  *
  * Conventions (spec/ipc_errors.h): 0 or a count on success, a negative errno
  * on failure; read returns 0 at end of file (a pipe has no zero-length items,
@@ -78,7 +82,8 @@ struct ipc_pipe_ops {
 	 * open), -EINTR (interrupted before any byte), -EBADF on a write end. */
 	ssize_t (*read)(struct ipc_pipe *end, void *buf, size_t len);
 
-	/* Write len bytes: the count written. Blocking: all of them (unless a
+	/* Write len bytes: the count written. len 0 returns 0 at once, even
+	 * with no reader and without SIGPIPE (as Linux does). Blocking: all of them (unless a
 	 * signal interrupts after some). Non-blocking: len <= IPC_PIPE_BUF is all
 	 * or -EAGAIN; above, whatever fits or -EAGAIN. -EPIPE when no read end
 	 * is open (after SIGPIPE, with IPC_PIPE_CAP_SIGPIPE); -EBADF on a read
@@ -92,8 +97,11 @@ struct ipc_pipe_ops {
 	 * (to a power-of-two number of pages on Linux, 0 to one page) and
 	 * returns the result (never 0: F_SETPIPE_SZ returns the new size),
 	 * -EINVAL for sizes beyond any limit, -EBUSY when the data queued would
-	 * not fit, -EPERM above the subject's limit (the kernel's
-	 * /proc/sys/fs/pipe-max-size, unless the caller has CAP_SYS_RESOURCE). */
+	 * not fit (counted in the subject's own granularity: Linux counts the
+	 * pages in use, so a shrink may be refused while fewer bytes are
+	 * queued), -EPERM above the subject's limit (the kernel's
+	 * /proc/sys/fs/pipe-max-size, unless the caller has CAP_SYS_RESOURCE;
+	 * ref-pipe's fixed reservation, whatever the caller). */
 	int (*get_capacity)(struct ipc_pipe *end);
 	int (*set_capacity)(struct ipc_pipe *end, size_t bytes);
 
