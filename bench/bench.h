@@ -27,6 +27,7 @@
 /* What one run does; set from the command line. */
 struct bench_cfg {
 	const char *subject; /* shmbuf subject under test, "ref-shmbuf" */
+	const char *pipe_subject; /* pipe subject under test, "ref-pipe" */
 	const char *json;    /* output path, NULL for none */
 	const char *only;    /* run only this workload, NULL for all */
 	size_t size;         /* run only this item size, 0 for all */
@@ -36,6 +37,7 @@ struct bench_cfg {
 	int rounds;       /* ping-pong round trips recorded per trial */
 	int warm_rounds;  /* ping-pong round trips before recording */
 	int64_t rtt_budget_ns; /* stop recording round trips after this */
+	bool verify_all;       /* pipe streams: compare every byte, not only the stamps */
 };
 
 /* The outcome of one throughput trial, measured by the consumer. */
@@ -43,12 +45,14 @@ struct bench_tput {
 	uint64_t items;  /* items counted in the timed window */
 	int64_t ns;      /* length of the timed window */
 	uint64_t errors; /* sequence or length mismatches */
+	double cpu_ns;   /* CPU time (user + sys) of both sides per item; <= 0: not measured */
 };
 
 /* The outcome of one ping-pong trial. */
 struct bench_rtt {
 	double p50_ns, p99_ns;
 	uint64_t errors;
+	double cpu_ns; /* CPU time of both sides per round trip; <= 0: not measured */
 };
 
 /* One direction of one transport, as the generic loops see it. */
@@ -61,12 +65,15 @@ struct bench_ep {
 
 /* ---- bench_sys.c: clock, placement, watchdog, names ---------------------- */
 int64_t bench_now_ns(void);
+int64_t bench_thread_cpu_ns(void); /* user + sys time of the calling thread */
 int bench_pin(int which); /* 0 = producer CPU, 1 = consumer CPU */
 int bench_ncpus(void);
 void bench_watchdog_arm(void);
 void bench_watchdog_disarm(void);
 void bench_watch_child(pid_t pid);
 void bench_name_new(char *buf, size_t len, const struct ipc_shmbuf_ops *ops);
+/* The same for any mechanism: unlink (may be NULL) removes what create made. */
+void bench_name_new_fn(char *buf, size_t len, int (*unlink)(const char *name));
 void bench_name_done(const char *name);
 void bench_name_forget(const char *name);
 int bench_shm_leftovers(void);
@@ -118,6 +125,17 @@ int bench_shm_rtt(const struct bench_cfg *cfg, const struct ipc_shmbuf_ops *ops,
 		  struct bench_rtt *out);
 int bench_ck_tput(const struct bench_cfg *cfg, size_t size, struct bench_tput *out);
 
+/* ---- bench_refpipe.c: a pipe subject against native-pipe, through the ops ---- */
+#define BENCH_PIPE_READ 65536 /* the stream reader's buffer: a reader of a stream reads big */
+struct ipc_subject;
+/* The pipe subject called name: the registry's, else (for "ref-pipe") the
+ * weak ipc__subject_ref_pipe; NULL when it is not built in. */
+const struct ipc_subject *bench_pipe_find(const char *name);
+int bench_pipe_subject_tput(const struct bench_cfg *cfg, const struct ipc_subject *s, size_t size,
+			    struct bench_tput *out);
+int bench_pipe_subject_rtt(const struct bench_cfg *cfg, const struct ipc_subject *s, size_t size,
+			   struct bench_rtt *out);
+
 /* ---- bench_report.c ------------------------------------------------------- */
 struct bench_row {
 	const char *subject, *workload, *baseline; /* baseline NULL for a baseline row */
@@ -127,13 +145,14 @@ struct bench_row {
 	double ips[BENCH_MAX_TRIALS]; /* items/s per trial (throughput) */
 	double p50[BENCH_MAX_TRIALS], p99[BENCH_MAX_TRIALS]; /* ns (ping-pong) */
 	double wait[BENCH_MAX_TRIALS]; /* share of the trial some task waited for a CPU */
+	double cpu[BENCH_MAX_TRIALS];  /* CPU ns of both sides per item or round trip (NaN: not measured) */
 	const struct bench_row *base; /* the baseline row, for the ratio */
 };
 double bench_row_metric(const struct bench_row *r, int trial); /* items/s or p50 */
 int bench_ratios(const struct bench_row *r, double *ratios); /* per trial */
 void bench_print_table(const struct bench_row *rows, int n);
 int bench_print_noise(const struct bench_row *rows, int n); /* contended trials */
-void bench_print_acceptance(const struct bench_row *rows, int n, const char *subject);
+void bench_print_acceptance(const struct bench_row *rows, int n, const char *subject, const char *pipe);
 int bench_write_json(const char *path, const struct bench_row *rows, int n);
 
 #endif

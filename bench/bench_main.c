@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ipcspec-bench [--subject NAME] [--trials N] [--time S] [--warm S]
- *               [--rounds N] [--rtt-budget S] [--json PATH] [--smoke]
- *               [--only WORKLOAD] [--size BYTES]
+ * ipcspec-bench [--subject NAME] [--pipe-subject NAME] [--trials N]
+ *               [--time S] [--warm S] [--rounds N] [--rtt-budget S]
+ *               [--json PATH] [--smoke] [--only WORKLOAD|GROUP] [--size BYTES]
  *
- * Runs every workload at 8, 64 and 4096 bytes, subject and baseline
- * interleaved trial by trial (ABAB...), prints the table and the acceptance
- * ratios, writes JSON. Exit status: 0 when every item arrived in order and
- * every trial ran, 1 otherwise. Timings are reported, never gated on.
+ * Runs every workload at each of its sizes (shmbuf: 8, 64 and 4096 bytes;
+ * pipe: writes of 64 B, 4 KiB and 64 KiB, messages of 1 and 64 B), subject
+ * and baseline interleaved trial by trial (ABAB...), prints the table and the
+ * acceptance ratios, writes JSON. Exit status: 0 when every item arrived in
+ * order and every trial ran, 1 otherwise. Timings are reported, never gated on.
  */
 #include <errno.h>
 #include <math.h>
@@ -17,10 +18,12 @@
 
 #include "bench.h"
 #include "ipc_subject.h"
+#include "pipe.h"
 
 struct bench_ctx {
 	struct bench_cfg cfg;
 	const struct ipc_shmbuf_ops *ops;
+	const struct ipc_subject *pipe, *native; /* pipe subject; its baseline native-pipe */
 	int failures; /* trials that failed or delivered a wrong item */
 };
 
@@ -32,6 +35,7 @@ static int record_tput(struct bench_row *row, int t, int rc, const struct bench_
 {
 	bool ok = rc == 0 && r->items > 0 && r->ns > 0;
 	row->ips[t] = ok ? (double)r->items * 1e9 / (double)r->ns : NAN;
+	row->cpu[t] = ok && r->cpu_ns > 0 ? r->cpu_ns : NAN;
 	if (rc < 0)
 		fprintf(stderr, "bench: %s %s %zu B: %s\n", row->workload, row->subject, row->size, ipc_strerror(rc));
 	return rc < 0 || r->errors ? -1 : 0;
@@ -41,6 +45,7 @@ static int record_rtt(struct bench_row *row, int t, int rc, const struct bench_r
 {
 	row->p50[t] = rc == 0 ? r->p50_ns : NAN;
 	row->p99[t] = rc == 0 ? r->p99_ns : NAN;
+	row->cpu[t] = rc == 0 && r->cpu_ns > 0 ? r->cpu_ns : NAN;
 	if (rc < 0)
 		fprintf(stderr, "bench: %s %s %zu B: %s\n", row->workload, row->subject, row->size, ipc_strerror(rc));
 	return rc < 0 || r->errors ? -1 : 0;
@@ -82,28 +87,57 @@ static int t_pipe_rtt(struct bench_ctx *x, size_t size, struct bench_row *row, i
 	return record_rtt(row, t, bench_pipe_rtt(&x->cfg, size, &r), &r);
 }
 
+/* The pipe subject (x->pipe) and native-pipe, through the same ops calls. */
+static int t_psub_tput(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
+{
+	struct bench_tput r = {0};
+	return record_tput(row, t, bench_pipe_subject_tput(&x->cfg, x->pipe, size, &r), &r);
+}
+
+static int t_pnat_tput(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
+{
+	struct bench_tput r = {0};
+	return record_tput(row, t, bench_pipe_subject_tput(&x->cfg, x->native, size, &r), &r);
+}
+
+static int t_psub_rtt(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
+{
+	struct bench_rtt r = {0};
+	return record_rtt(row, t, bench_pipe_subject_rtt(&x->cfg, x->pipe, size, &r), &r);
+}
+
+static int t_pnat_rtt(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
+{
+	struct bench_rtt r = {0};
+	return record_rtt(row, t, bench_pipe_subject_rtt(&x->cfg, x->native, size, &r), &r);
+}
+
 /* ---- the matrix ------------------------------------------------------------ */
 
+#define N_SIZES_MAX 3
 static const struct bench_workload {
-	const char *name;
+	const char *name, *group; /* --only takes either */
+	uint32_t mech;            /* whose subject: --subject (shmbuf) or --pipe-subject */
 	bool rtt, cross_process;
 	bench_trial_fn subject;
 	const char *baseline;
 	bench_trial_fn base;
+	size_t sizes[N_SIZES_MAX]; /* 0 ends the list */
 } workloads[] = {
-	{"2proc-throughput", false, true, t_shm_tput, "pipe", t_pipe_tput},
-	{"1proc-throughput", false, false, t_shm_threads, "ck_ring", t_ck_tput},
-	{"2proc-pingpong", true, true, t_shm_rtt, "pipe", t_pipe_rtt},
+	{"2proc-throughput", "shmbuf", IPC_MECH_SHMBUF, false, true, t_shm_tput, "pipe", t_pipe_tput, {8, 64, 4096}},
+	{"1proc-throughput", "shmbuf", IPC_MECH_SHMBUF, false, false, t_shm_threads, "ck_ring", t_ck_tput, {8, 64, 4096}},
+	{"2proc-pingpong", "shmbuf", IPC_MECH_SHMBUF, true, true, t_shm_rtt, "pipe", t_pipe_rtt, {8, 64, 4096}},
+	{"pipe-throughput", "pipe", IPC_MECH_PIPE, false, true, t_psub_tput, "native-pipe", t_pnat_tput,
+	 {64, 4096, 65536}},
+	{"pipe-pingpong", "pipe", IPC_MECH_PIPE, true, true, t_psub_rtt, "native-pipe", t_pnat_rtt, {1, 64}},
 };
-static const size_t sizes[] = {8, 64, 4096};
 #define N_WORK (sizeof workloads / sizeof *workloads)
-#define N_SIZES (sizeof sizes / sizeof *sizes)
 
 static void row_init(struct bench_row *r, const char *subject, const struct bench_workload *w, size_t size)
 {
 	*r = (struct bench_row){.subject = subject, .workload = w->name, .size = size, .is_rtt = w->rtt};
 	for (int i = 0; i < BENCH_MAX_TRIALS; i++)
-		r->ips[i] = r->p50[i] = r->p99[i] = r->wait[i] = NAN;
+		r->ips[i] = r->p50[i] = r->p99[i] = r->wait[i] = r->cpu[i] = NAN;
 }
 
 /* Subject and baseline alternate trial by trial, each under the watchdog. */
@@ -127,27 +161,45 @@ static void run_cell(struct bench_ctx *x, const struct bench_workload *w, size_t
 	fputc('\n', stderr);
 }
 
+/* The subject of workload w, or NULL (with a note) when it cannot run. */
+static const struct ipc_subject *workload_subject(struct bench_ctx *x, const struct ipc_subject *s,
+						  const struct bench_workload *w)
+{
+	if (w->mech == IPC_MECH_PIPE) {
+		if (!x->pipe || !x->native)
+			return NULL; /* said once, at start-up */
+		if (w->cross_process && !(x->pipe->caps & IPC_PIPE_CAP_CROSS_PROCESS)) {
+			printf("note: %s lacks CROSS_PROCESS: %s skipped\n", x->pipe->name, w->name);
+			return NULL;
+		}
+		return x->pipe;
+	}
+	if (w->cross_process && !(s->caps & IPC_SHMBUF_CAP_CROSS_PROCESS)) {
+		printf("note: %s lacks CROSS_PROCESS: %s skipped\n", s->name, w->name);
+		return NULL;
+	}
+	return s;
+}
+
 /* Fill rows (2 per workload and size); the number of rows filled. */
 static int run_all(struct bench_ctx *x, const struct ipc_subject *s, struct bench_row *rows)
 {
 	int n = 0;
 	for (size_t i = 0; i < N_WORK; i++) {
 		const struct bench_workload *w = &workloads[i];
-		if (w->cross_process && !(s->caps & IPC_SHMBUF_CAP_CROSS_PROCESS)) {
-			printf("note: %s lacks CROSS_PROCESS: %s skipped\n", s->name, w->name);
+		if (x->cfg.only && strcmp(x->cfg.only, w->name) != 0 && strcmp(x->cfg.only, w->group) != 0)
 			continue;
-		}
-		if (x->cfg.only && strcmp(x->cfg.only, w->name) != 0)
+		const struct ipc_subject *ws = workload_subject(x, s, w);
+		if (!ws)
 			continue;
-		for (size_t j = 0; j < N_SIZES; j++, n += 2) {
-			if (x->cfg.size && x->cfg.size != sizes[j]) {
-				n -= 2;
+		for (size_t j = 0; j < N_SIZES_MAX && w->sizes[j]; j++) {
+			if (x->cfg.size && x->cfg.size != w->sizes[j])
 				continue;
-			}
-			row_init(&rows[n], s->name, w, sizes[j]);
-			row_init(&rows[n + 1], w->baseline, w, sizes[j]);
+			row_init(&rows[n], ws->name, w, w->sizes[j]);
+			row_init(&rows[n + 1], w->baseline, w, w->sizes[j]);
 			rows[n].base = &rows[n + 1];
-			run_cell(x, w, sizes[j], &rows[n]);
+			run_cell(x, w, w->sizes[j], &rows[n]);
+			n += 2;
 		}
 	}
 	return n;
@@ -180,12 +232,14 @@ static void cfg_smoke(struct bench_cfg *c)
 	c->rounds = 500;
 	c->warm_rounds = 50;
 	c->rtt_budget_ns = 50000000;
+	c->verify_all = true;
 }
 
 static int parse_args(int argc, char **argv, struct bench_cfg *c)
 {
-	*c = (struct bench_cfg){.subject = "ref-shmbuf", .json = NULL, .trials = 5, .trial_ns = 300000000,
-				.warm_ns = 50000000, .rounds = 20000, .warm_rounds = 1000, .rtt_budget_ns = 500000000};
+	*c = (struct bench_cfg){.subject = "ref-shmbuf", .pipe_subject = "ref-pipe", .json = NULL, .trials = 5,
+				.trial_ns = 300000000, .warm_ns = 50000000, .rounds = 20000, .warm_rounds = 1000,
+				.rtt_budget_ns = 500000000};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		bool takes = strcmp(a, "--smoke") != 0;
@@ -195,6 +249,8 @@ static int parse_args(int argc, char **argv, struct bench_cfg *c)
 			cfg_smoke(c);
 		else if (!strcmp(a, "--subject"))
 			c->subject = v;
+		else if (!strcmp(a, "--pipe-subject"))
+			c->pipe_subject = v;
 		else if (!strcmp(a, "--json"))
 			c->json = *v ? v : NULL;
 		else if (!strcmp(a, "--trials"))
@@ -220,9 +276,13 @@ static int parse_args(int argc, char **argv, struct bench_cfg *c)
 	return ok ? 0 : -1;
 }
 
-static void print_cfg(const struct bench_cfg *c, const struct ipc_subject *s)
+static void print_cfg(const struct bench_cfg *c, const struct ipc_subject *s, const struct ipc_subject *p)
 {
 	printf("ipcspec-bench: subject %s (%s)\n", s->name, s->summary ? s->summary : "");
+	if (p)
+		printf("  pipe subject %s (%s) against native-pipe; stream reads of up to %d B; %s\n", p->name,
+		       p->summary ? p->summary : "", BENCH_PIPE_READ,
+		       c->verify_all ? "every byte checked" : "every 64-byte line's offset stamp checked");
 	printf("  %d trials per cell, subject and baseline interleaved; throughput: %.0f ms timed after %.0f ms "
 	       "warm-up; ping-pong: up to %d round trips (or %.0f ms) after %d warm-up; capacity %d items\n",
 	       c->trials, c->trial_ns / 1e6, c->warm_ns / 1e6, c->rounds, c->rtt_budget_ns / 1e6, c->warm_rounds,
@@ -232,11 +292,12 @@ static void print_cfg(const struct bench_cfg *c, const struct ipc_subject *s)
 
 int main(int argc, char **argv)
 {
-	static struct bench_row rows[2 * N_WORK * N_SIZES];
+	static struct bench_row rows[2 * N_WORK * N_SIZES_MAX];
 	struct bench_ctx x = {0};
 	if (parse_args(argc, argv, &x.cfg) < 0) {
-		fprintf(stderr, "usage: %s [--subject NAME] [--trials N] [--time S] [--warm S] [--rounds N] "
-				"[--rtt-budget S] [--json PATH] [--smoke] [--only WORKLOAD] [--size BYTES]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--subject NAME] [--pipe-subject NAME] [--trials N] [--time S] [--warm S] "
+				"[--rounds N] [--rtt-budget S] [--json PATH] [--smoke] [--only WORKLOAD|shmbuf|pipe] "
+				"[--size BYTES]\n", argv[0]);
 		return 2;
 	}
 	bench_ncpus(); /* before pinning: remember which CPUs we may use */
@@ -244,12 +305,17 @@ int main(int argc, char **argv)
 	if (!s)
 		return 1;
 	x.ops = s->ops;
-	print_cfg(&x.cfg, s);
+	x.pipe = bench_pipe_find(x.cfg.pipe_subject);
+	x.native = bench_pipe_find("native-pipe");
+	if (!x.pipe || !x.native)
+		printf("note: no pipe subject named %s in this build (ref-pipe lives in impl/pipe/ref_pipe.c): "
+		       "the pipe workloads are skipped\n", x.pipe ? "native-pipe" : x.cfg.pipe_subject);
+	print_cfg(&x.cfg, s, x.pipe);
 	bench_pin(0); /* this process is always the producer / pinger */
 	int n = run_all(&x, s, rows);
 	bench_print_table(rows, n);
 	bench_print_noise(rows, n);
-	bench_print_acceptance(rows, n, s->name);
+	bench_print_acceptance(rows, n, s->name, x.pipe ? x.pipe->name : NULL);
 	if (x.cfg.json && bench_write_json(x.cfg.json, rows, n) == 0)
 		printf("\nwrote %s\n", x.cfg.json);
 	int left = bench_shm_leftovers();

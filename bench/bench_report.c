@@ -53,6 +53,16 @@ static void print_ratio(const struct bench_row *r)
 	printf("  %.3g [%.3g-%.3g] vs %s\n", bench_median(q, n), bench_min(q, n), bench_max(q, n), r->base->subject);
 }
 
+/* Megabytes (1e6 B) per second: items/s times the item size. */
+static const char *fmt_mbps(char *buf, size_t len, double ips, size_t size)
+{
+	if (isnan(ips))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.0f", ips * (double)size / 1e6);
+	return buf;
+}
+
 static void print_row(const struct bench_row *r)
 {
 	char a[32], b[32], c[32], d[32], f[100];
@@ -61,13 +71,19 @@ static void print_row(const struct bench_row *r)
 	if (r->is_rtt) {
 		snprintf(f, sizeof f, "[%s-%s]", fmt_ns(b, sizeof b, bench_min(m, r->n)),
 			 fmt_ns(c, sizeof c, bench_max(m, r->n)));
-		printf(" %-26s %8s %13s %8s", "-", fmt_ns(a, sizeof a, bench_median(m, r->n)), f,
+		printf(" %-26s %7s %8s %13s %8s", "-", "-", fmt_ns(a, sizeof a, bench_median(m, r->n)), f,
 		       fmt_ns(d, sizeof d, bench_median(r->p99, r->n)));
 	} else {
 		snprintf(f, sizeof f, "%s [%s-%s]", fmt_rate(a, sizeof a, bench_median(m, r->n)),
 			 fmt_rate(b, sizeof b, bench_min(m, r->n)), fmt_rate(c, sizeof c, bench_max(m, r->n)));
-		printf(" %-26s %8s %13s %8s", f, "-", "", "-");
+		printf(" %-26s %7s %8s %13s %8s", f, fmt_mbps(d, sizeof d, bench_median(m, r->n), r->size), "-", "",
+		       "-");
 	}
+	double cpu = bench_median(r->cpu, r->n);
+	if (isnan(cpu))
+		printf(" %8s", "-");
+	else
+		printf(" %8.0f", cpu);
 	double wmax = bench_max(r->wait, r->n);
 	if (isnan(wmax))
 		printf(" %6s", "-");
@@ -78,8 +94,9 @@ static void print_row(const struct bench_row *r)
 
 void bench_print_table(const struct bench_row *rows, int n)
 {
-	printf("\n%-17s %5s  %-16s %-26s %8s %13s %8s %6s  %s\n", "workload", "size", "subject",
-	       "items/s median [min-max]", "p50 ns", "[min-max]", "p99 ns", "wait", "ratio median [min-max]");
+	printf("\n%-17s %5s  %-16s %-26s %7s %8s %13s %8s %8s %6s  %s\n", "workload", "size", "subject",
+	       "items/s median [min-max]", "MB/s", "p50 ns", "[min-max]", "p99 ns", "cpu ns", "wait",
+	       "ratio median [min-max]");
 	for (int i = 0; i < n; i++) {
 		if (i > 0 && strcmp(rows[i].workload, rows[i - 1].workload) != 0)
 			printf("\n");
@@ -97,7 +114,9 @@ int bench_print_noise(const struct bench_row *rows, int n)
 	for (int i = 0; i < n; i++)
 		for (int t = 0; t < rows[i].n; t++, total++)
 			noisy += rows[i].wait[t] > BENCH_NOISY;
-	printf("\nwait = the largest share of a trial during which some task waited for a CPU "
+	printf("\ncpu ns = CPU time (user + sys) of both sides per item or round trip, median over the trials "
+	       "(pipe workloads): what a spinning wait costs.\n");
+	printf("wait = the largest share of a trial during which some task waited for a CPU "
 	       "(/proc/pressure/cpu); 0%% on a quiet machine.\n");
 	if (noisy)
 		printf("warning: %d of %d trials ran on a contended machine (wait > %.0f%%): "
@@ -106,10 +125,11 @@ int bench_print_noise(const struct bench_row *rows, int n)
 	return noisy;
 }
 
-static const struct bench_row *find_row(const struct bench_row *rows, int n, const char *workload, const char *subject)
+static const struct bench_row *find_row(const struct bench_row *rows, int n, const char *workload,
+				       const char *subject, size_t size)
 {
-	for (int i = 0; i < n; i++)
-		if (rows[i].size == 64 && rows[i].base && strcmp(rows[i].workload, workload) == 0 &&
+	for (int i = 0; subject && i < n; i++)
+		if (rows[i].size == size && rows[i].base && strcmp(rows[i].workload, workload) == 0 &&
 		    strcmp(rows[i].subject, subject) == 0)
 			return &rows[i];
 	return NULL;
@@ -122,27 +142,34 @@ static void print_goal(const struct bench_row *r, const char *label, double targ
 	double q[BENCH_MAX_TRIALS];
 	int n = r ? bench_ratios(r, q) : 0, met = 0;
 	if (n == 0) {
-		printf("  %-44s not measured\n", label);
+		printf("  %-50s not measured\n", label);
 		return;
 	}
 	for (int i = 0; i < n; i++)
 		met += at_least ? q[i] >= target : q[i] <= target;
 	double med = bench_median(q, n);
 	bool ok = at_least ? med >= target : med <= target;
-	printf("  %-44s %8.3g  [%.3g-%.3g]  target %s %g  %s (%d/%d trials)\n", label, med, bench_min(q, n),
+	printf("  %-50s %8.3g  [%.3g-%.3g]  target %s %g  %s (%d/%d trials)\n", label, med, bench_min(q, n),
 	       bench_max(q, n), at_least ? ">=" : "<=", target, ok ? "met" : "MISSED", met, n);
 }
 
-void bench_print_acceptance(const struct bench_row *rows, int n, const char *subject)
+void bench_print_acceptance(const struct bench_row *rows, int n, const char *subject, const char *pipe)
 {
-	char l1[96], l2[96], l3[96];
-	snprintf(l1, sizeof l1, "(1) 64 B 2-proc items/s %s / pipe", subject);
-	snprintf(l2, sizeof l2, "(2) 64 B 1-proc items/s %s / ck_ring", subject);
-	snprintf(l3, sizeof l3, "(3) 64 B ping-pong p50 %s / pipe", subject);
+	char l[6][96];
+	const char *p = pipe ? pipe : "(no pipe subject)";
+	snprintf(l[0], sizeof l[0], "(1) 64 B 2-proc items/s %s / pipe", subject);
+	snprintf(l[1], sizeof l[1], "(2) 64 B 1-proc items/s %s / ck_ring", subject);
+	snprintf(l[2], sizeof l[2], "(3) 64 B ping-pong p50 %s / pipe", subject);
+	snprintf(l[3], sizeof l[3], "(4) 64 B writes/s %s / native-pipe", p);
+	snprintf(l[4], sizeof l[4], "(5) 64 KiB writes/s %s / native-pipe", p);
+	snprintf(l[5], sizeof l[5], "(6) 64 B ping-pong p50 %s / native-pipe", p);
 	printf("\nacceptance ratios (per-trial ratio: median [min-max]):\n");
-	print_goal(find_row(rows, n, "2proc-throughput", subject), l1, 10, true);
-	print_goal(find_row(rows, n, "1proc-throughput", subject), l2, 0.8, true);
-	print_goal(find_row(rows, n, "2proc-pingpong", subject), l3, 0.2, false);
+	print_goal(find_row(rows, n, "2proc-throughput", subject, 64), l[0], 10, true);
+	print_goal(find_row(rows, n, "1proc-throughput", subject, 64), l[1], 0.8, true);
+	print_goal(find_row(rows, n, "2proc-pingpong", subject, 64), l[2], 0.2, false);
+	print_goal(find_row(rows, n, "pipe-throughput", pipe, 64), l[3], 3, true);
+	print_goal(find_row(rows, n, "pipe-throughput", pipe, 65536), l[4], 1, true);
+	print_goal(find_row(rows, n, "pipe-pingpong", pipe, 64), l[5], 0.2, false);
 }
 
 /* ---- JSON (plain stdio: a fresh machine has no python) -------------------- */

@@ -17,6 +17,13 @@ int64_t bench_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t bench_thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* ---- placement ------------------------------------------------------------ */
 
 static int g_cpu[2] = {-1, -1};
@@ -56,17 +63,22 @@ int bench_pin(int which)
 
 /* The names of the current trial, so a hung trial still removes them. */
 static char g_names[2][64];
-static const struct ipc_shmbuf_ops *g_name_ops[2];
+static int (*g_name_unlink[2])(const char *name); /* NULL: nothing to unlink */
 static volatile pid_t g_child;
 
 void bench_name_new(char *buf, size_t len, const struct ipc_shmbuf_ops *ops)
+{
+	bench_name_new_fn(buf, len, ops->unlink);
+}
+
+void bench_name_new_fn(char *buf, size_t len, int (*unlink)(const char *name))
 {
 	static unsigned n;
 	snprintf(buf, len, "/ipcspec-bench-%d-%u", (int)getpid(), n++);
 	for (int i = 0; i < 2; i++) {
 		if (g_names[i][0] == 0) {
 			snprintf(g_names[i], sizeof g_names[i], "%s", buf);
-			g_name_ops[i] = ops;
+			g_name_unlink[i] = unlink;
 			return;
 		}
 	}
@@ -78,7 +90,7 @@ void bench_name_done(const char *name)
 {
 	for (int i = 0; i < 2; i++) {
 		if (g_names[i][0] && strcmp(g_names[i], name) == 0) {
-			int rc = g_name_ops[i]->unlink(name);
+			int rc = g_name_unlink[i] ? g_name_unlink[i](name) : 0;
 			if (rc < 0)
 				fprintf(stderr, "bench: unlink %s: %s\n", name, ipc_strerror(rc));
 			g_names[i][0] = 0;
@@ -107,8 +119,8 @@ static void bench_on_alarm(int sig)
 	if (g_child > 0)
 		kill(g_child, SIGKILL);
 	for (int i = 0; i < 2; i++)
-		if (g_names[i][0])
-			g_name_ops[i]->unlink(g_names[i]);
+		if (g_names[i][0] && g_name_unlink[i])
+			g_name_unlink[i](g_names[i]);
 	_exit(2);
 }
 

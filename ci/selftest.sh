@@ -15,9 +15,9 @@ status_of() { # results.json subject clause -> status
 		sed -E 's/.*"status": "([a-z]+)".*/\1/' | head -n 1
 }
 
-while IFS="$(printf '\t')" read -r id name clauses; do
+while IFS="$(printf '\t')" read -r id name clauses _; do
 	case $id in '#'* | '') continue ;; esac
-	glob="@($(echo $clauses | tr ' ' '|'))"
+	glob="@($(echo "$clauses" | tr ' ' '|'))"
 	# A planted hang needs no more than a few seconds to show.
 	REPORT_DIR=$out/$name EXPECT_DIR=$out/empty-expect CLAUSE="$glob" RUNNER_ARGS="--timeout 8" \
 		sh ci/conformance.sh "$build" "$build/broken/$name.so" >"$out/$name.log" 2>&1 </dev/null

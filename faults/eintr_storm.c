@@ -40,23 +40,8 @@ static void on_tick(int sig)
  * SA_RESTART: every blocking system call in the subject sees EINTR. */
 static void storm_start(void)
 {
-	struct sigaction sa;
-	struct sigevent ev;
-	struct itimerspec its = {{0, TICK_NS}, {0, TICK_NS}};
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_tick;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0; /* no SA_RESTART, on purpose */
-	sigaction(SIGALRM, &sa, NULL);
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_SIGNAL;
-	ev.sigev_signo = SIGALRM;
-	if (timer_create(CLOCK_MONOTONIC, &ev, &storm_timer) != 0 ||
-	    timer_settime(storm_timer, 0, &its, NULL) != 0) {
-		perror("timer");
+	if (fl_signal_storm(on_tick, TICK_NS, &storm_timer) != 0)
 		exit(2);
-	}
 }
 
 static void storm_stop(void)

@@ -134,6 +134,44 @@ int fl_count_fds(void)
 	return n - 1; /* the directory's own descriptor */
 }
 
+struct fl_nth fl_nth;
+_Thread_local int fl_nth_armed;
+
+int fl_nth_cb(const char *name, int *failnum, void **failinfo, unsigned *flags)
+{
+	long c;
+
+	(void)name, (void)failnum, (void)failinfo, (void)flags;
+	if (!fl_nth_armed)
+		return 0;
+	c = ++fl_nth.calls;
+	if (fl_nth.count_only || c < fl_nth.n || (!fl_nth.persistent && c != fl_nth.n))
+		return 0;
+	fl_nth.fired++;
+	return 1;
+}
+
+int fl_signal_storm(void (*handler)(int), long period_ns, timer_t *t)
+{
+	struct sigaction sa;
+	struct sigevent ev;
+	struct itimerspec its = {{0, period_ns}, {0, period_ns}};
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART, on purpose */
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGALRM;
+	if (timer_create(CLOCK_MONOTONIC, &ev, t) != 0 || timer_settime(*t, 0, &its, NULL) != 0) {
+		perror("timer");
+		return -1;
+	}
+	return 0;
+}
+
 int fl_shm_leftovers(pid_t pid, bool remove)
 {
 	char prefix[64], path[512];

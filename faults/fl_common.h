@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "ipc_subject.h"
 #include "shmbuf.h"
@@ -81,6 +82,31 @@ void fl_rng_seed(struct fl_rng *r, uint64_t seed);
 uint64_t fl_rng_next(struct fl_rng *r);
 /* Uniform in [0, n). */
 uint64_t fl_rng_below(struct fl_rng *r, uint64_t n);
+
+/* ---- the n-th call of a fault point --------------------------------------- */
+
+/* What fl_nth_cb fails, and what it saw. */
+struct fl_nth {
+	long n;         /* the call that fails first */
+	int persistent; /* fail every call from n on */
+	int count_only; /* never fail: just count (race points) */
+	long calls, fired;
+};
+
+extern struct fl_nth fl_nth;
+/* Set only around calls into the subject: a point fires nowhere else. */
+extern _Thread_local int fl_nth_armed;
+
+/* The fiu_enable_external() callback of the n-th-call sweeps: while armed,
+ * counts the call and fails it as fl_nth says. */
+int fl_nth_cb(const char *name, int *failnum, void **failinfo, unsigned *flags);
+
+/* ---- signals ---------------------------------------------------------------- */
+
+/* A process-directed SIGALRM every period_ns (< 1 s) into handler, installed
+ * without SA_RESTART, so every blocking system call sees EINTR; the timer
+ * into *t. 0, or -1 (perror'd) when the timer cannot be made. */
+int fl_signal_storm(void (*handler)(int), long period_ns, timer_t *t);
 
 /* ---- processes ------------------------------------------------------------ */
 

@@ -75,30 +75,6 @@ static const struct point points[] = {
 };
 #define NPOINTS (sizeof(points) / sizeof(points[0]))
 
-/* ---- the counting callback ------------------------------------------------- */
-
-static _Thread_local int armed;
-static struct {
-	long n;          /* the call that fails first */
-	int persistent;  /* fail every call from n on */
-	int count_only;  /* never fail: just count */
-	long calls, fired;
-} ctl;
-
-static int counting_cb(const char *name, int *failnum, void **failinfo, unsigned *flags)
-{
-	long c;
-
-	(void)name, (void)failnum, (void)failinfo, (void)flags;
-	if (!armed)
-		return 0;
-	c = ++ctl.calls;
-	if (ctl.count_only || c < ctl.n || (!ctl.persistent && c != ctl.n))
-		return 0;
-	ctl.fired++;
-	return 1;
-}
-
 /* ---- the subject, armed ----------------------------------------------------- */
 
 static const struct ipc_shmbuf_ops *ops;
@@ -109,49 +85,49 @@ static unsigned scale_rounds = 40, scale_burst = 300; /* --short: 12, 96 */
 
 static int s_create(const char *n, const struct ipc_shmbuf_attr *a)
 {
-	armed = 1;
+	fl_nth_armed = 1;
 	int rc = ops->create(n, a);
-	armed = 0;
+	fl_nth_armed = 0;
 	return rc;
 }
 
 static int s_attach(const char *n, int role, struct ipc_shmbuf **h)
 {
-	armed = 1;
+	fl_nth_armed = 1;
 	int rc = ops->attach(n, role, h);
-	armed = 0;
+	fl_nth_armed = 0;
 	return rc;
 }
 
 static int s_detach(struct ipc_shmbuf *h)
 {
-	armed = 1;
+	fl_nth_armed = 1;
 	int rc = ops->detach(h);
-	armed = 0;
+	fl_nth_armed = 0;
 	return rc;
 }
 
 static int s_unlink(const char *n)
 {
-	armed = 1;
+	fl_nth_armed = 1;
 	int rc = ops->unlink(n);
-	armed = 0;
+	fl_nth_armed = 0;
 	return rc;
 }
 
 static int s_put(struct ipc_shmbuf *h, const void *p, size_t len, int64_t t)
 {
-	armed = 1;
+	fl_nth_armed = 1;
 	int rc = ops->put(h, p, len, t);
-	armed = 0;
+	fl_nth_armed = 0;
 	return rc;
 }
 
 static ssize_t s_get(struct ipc_shmbuf *h, void *p, size_t cap, int64_t t)
 {
-	armed = 1;
+	fl_nth_armed = 1;
 	ssize_t rc = ops->get(h, p, cap, t);
-	armed = 0;
+	fl_nth_armed = 0;
 	return rc;
 }
 
@@ -159,9 +135,9 @@ static int s_validate(struct ipc_shmbuf *h)
 {
 	if (!ops->validate)
 		return 0;
-	armed = 1;
+	fl_nth_armed = 1;
 	int rc = ops->validate(h);
-	armed = 0;
+	fl_nth_armed = 0;
 	return rc;
 }
 
@@ -395,10 +371,10 @@ static long run_once(const struct point *pt, struct run *r)
 	int fds = fl_count_fds();
 	long fired;
 
-	fiu_enable_external(pt->name, 1, (void *)pt->failinfo, 0, counting_cb);
+	fiu_enable_external(pt->name, 1, (void *)pt->failinfo, 0, fl_nth_cb);
 	workload_or_refusal(r);
 	fiu_disable(pt->name);
-	fired = ctl.fired;
+	fired = fl_nth.fired;
 	if (fl_count_fds() != fds)
 		fl_violation("%s: %d descriptor(s) leaked", r->what, fl_count_fds() - fds);
 	if (fl_shm_leftovers(getpid(), true))
@@ -438,14 +414,14 @@ static void sweep(const struct point *pt, int bounded, int persistent, struct ta
 	static struct run r;
 
 	for (long n = 1;; n = next_n(n)) {
-		ctl.n = n, ctl.persistent = persistent, ctl.count_only = 0;
-		ctl.calls = ctl.fired = 0;
+		fl_nth.n = n, fl_nth.persistent = persistent, fl_nth.count_only = 0;
+		fl_nth.calls = fl_nth.fired = 0;
 		setup_run(&r, pt, bounded, persistent ? "persistent" : "one-shot", n);
 		long fired = run_once(pt, &r);
 		if (verbose)
-			fl_info("%s: %ld call(s), %ld fault(s)", r.what, ctl.calls, fired);
+			fl_info("%s: %ld call(s), %ld fault(s)", r.what, fl_nth.calls, fired);
 		t->runs++;
-		t->calls = ctl.calls > t->calls ? ctl.calls : t->calls;
+		t->calls = fl_nth.calls > t->calls ? fl_nth.calls : t->calls;
 		if (!fired)
 			return;
 		t->fired += fired;
@@ -458,12 +434,12 @@ static void count_only(const struct point *pt, int bounded, struct tally *t)
 {
 	static struct run r;
 
-	ctl.count_only = 1, ctl.calls = ctl.fired = 0;
+	fl_nth.count_only = 1, fl_nth.calls = fl_nth.fired = 0;
 	setup_run(&r, pt, bounded, "count", 0);
 	run_once(pt, &r);
 	t->runs++;
-	t->calls = ctl.calls;
-	t->fired = ctl.calls; /* "reached", for the summary */
+	t->calls = fl_nth.calls;
+	t->fired = fl_nth.calls; /* "reached", for the summary */
 }
 
 static void sweep_point(const struct point *pt, uint64_t caps, struct tally t[2][2])

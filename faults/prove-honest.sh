@@ -6,18 +6,21 @@
 #   sh faults/prove-honest.sh [SCRATCH_DIR] [PLANT...]
 # Plants: publish-early counter-race no-steal eintr-up leak-name
 #         leak-fd stub-build lost-wakeup
+#         io-short-write io-eintr-up leak-handle pipe-early-eof pipe-lost-wakeup
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 scratch=${1:-/tmp/ipcspec-honest}
 [ $# -gt 0 ] && shift
-plants=${*:-"publish-early no-steal counter-race eintr-up leak-name leak-fd stub-build lost-wakeup"}
+plants=${*:-"publish-early no-steal counter-race eintr-up leak-name leak-fd stub-build lost-wakeup
+	io-short-write io-eintr-up leak-handle pipe-early-eof pipe-lost-wakeup"}
 fails=0
 
 # A fresh copy of the tree (sources only) for one plant.
 fresh() {
 	rm -rf "$scratch/$1"
 	mkdir -p "$scratch/$1"
-	(cd "$src" && tar --exclude=./build --exclude=./.git -cf - .) | (cd "$scratch/$1" && tar -xf -)
+	(cd "$src" && tar --exclude=./build --exclude='./build-*' --exclude=./.git -cf - .) |
+		(cd "$scratch/$1" && tar -xf -)
 	echo "$scratch/$1"
 }
 
@@ -47,6 +50,8 @@ expect_caught() {
 }
 
 REF=impl/shmbuf/ref_shmbuf.c
+IO=impl/io/io.c
+NATIVE=impl/pipe/native_pipe.c
 
 for p in $plants; do
 	d=$(fresh "$p") || exit 2
@@ -84,6 +89,25 @@ for p in $plants; do
 	lost-wakeup)
 		# put never wakes sleeping consumers (the repository's mutant 2).
 		expect_caught "$p.race_stress" "$d" sh -c 'make -s faults-build FAULTS_EXTRA_CFLAGS=-DIPC_MUTANT_ID=2 >/dev/null && build/faults-IPC_MUTANT_ID2/race_stress --short --seed 1' ;;
+	io-short-write)
+		# write_all takes a short write for the whole request (no loop).
+		plant "$d/$IO" 's|(\t\t\t\*done \+= \(size_t\)n;\n)|$1\t\t\tif (c->writing) *done = len; /* PLANTED */\n|' 'PLANTED' || { fails=$((fails + 1)); continue; }
+		expect_caught "$p.pipe_io" "$d" sh -c 'make -s build/faults/pipe_io >/dev/null && build/faults/pipe_io --short --seed 1' ;;
+	io-eintr-up)
+		# The helpers pass EINTR up instead of retrying.
+		plant "$d/$IO" 's|\t\tif \(n == -EINTR\) /\* nothing moved: simply try again \*/\n\t\t\tcontinue;\n|\t\t/* PLANTED: EINTR passed up */\n|' 'PLANTED' || { fails=$((fails + 1)); continue; }
+		expect_caught "$p.pipe_eintr" "$d" sh -c 'make -s build/faults/pipe_eintr >/dev/null && build/faults/pipe_eintr --short --seed 1 --subject native-pipe' ;;
+	leak-handle)
+		# native-pipe's create forgets the read end's handle when the write
+		# end's allocation fails.
+		plant "$d/$NATIVE" 's|\t\tfree\(\*rd\);\n|\t\t/* PLANTED: *rd not freed */\n|' 'PLANTED' || { fails=$((fails + 1)); continue; }
+		expect_caught "$p.pipe_nth_sweep" "$d" sh -c 'make -s build/faults/pipe_nth_sweep >/dev/null && build/faults/pipe_nth_sweep --short --subject native-pipe' ;;
+	pipe-early-eof)
+		# ref-pipe reads EOF while one writer is left (the repository's mutant 8).
+		expect_caught "$p.pipe_kill" "$d" sh -c 'make -s build/faults-IPC_MUTANT_ID8/pipe_kill FAULTS_EXTRA_CFLAGS=-DIPC_MUTANT_ID=8 >/dev/null && build/faults-IPC_MUTANT_ID8/pipe_kill --short --seed 1 --subject ref-pipe' ;;
+	pipe-lost-wakeup)
+		# ref-pipe's last writer leaves without waking the reader (mutant 11).
+		expect_caught "$p.pipe_kill" "$d" sh -c 'make -s build/faults-IPC_MUTANT_ID11/pipe_kill FAULTS_EXTRA_CFLAGS=-DIPC_MUTANT_ID=11 >/dev/null && build/faults-IPC_MUTANT_ID11/pipe_kill --short --seed 1 --subject ref-pipe' ;;
 	*) echo "honest: unknown plant $p" >&2; fails=$((fails + 1)) ;;
 	esac
 done

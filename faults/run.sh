@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: MIT
 # Run the fault-injection harnesses and print a summary.
 #   sh faults/run.sh short|full BUILD_DIR [SUBJECT]
-# short: the budget of `make test` (< 60 s); full: `make faults` (< ~4 min).
+# short: the budget of `make test` (< 75 s); full: `make faults` (< ~4 min).
+# The shmbuf harnesses run on ref-shmbuf, the pipe harnesses (pipe_*) on
+# kernel descriptors, native-pipe and ref-pipe; SUBJECT= picks one subject
+# and only the harnesses of its mechanism.
 # Exit status: 0 only if every harness passed and every failure point in
-# impl/ is covered by nth_sweep.
+# impl/ is covered by nth_sweep or pipe_nth_sweep.
 set -u
 mode=${1:-short}
 dir=${2:-build/faults}
@@ -19,28 +22,32 @@ full) size= ;;
 esac
 # Only bundled subjects can be named (the harnesses link impl/ directly).
 args=$size
+shmbuf=yes
+pipe=yes
 case $subject in
 '') ;;
 */* | *.so) echo "faults: SUBJECT=$subject is an external object; harnesses take bundled names only" >&2; exit 2 ;;
-*) args="$args --subject $subject" ;;
+*)
+	args="$args --subject $subject"
+	if "$dir/pipe_io" --is-pipe "$subject"; then shmbuf=no; else pipe=no; fi ;;
 esac
 
 fail=0
 summary=
 
-# Every point compiled into impl/ must be one nth_sweep knows.
+# Every point compiled into impl/ must be one of the sweeps' points.
 check_points() {
-	known=$("$dir/nth_sweep" --list-points)
+	known=$("$dir/nth_sweep" --list-points; "$dir/pipe_nth_sweep" --list-points)
 	missing=
 	for p in $(grep -rhoE '"ipc/[a-z0-9_/]+"' impl --include='*.c' --include='*.h' |
 		grep -v '^impl/broken' | tr -d '"' | sort -u); do
 		echo "$known" | grep -qx "$p" || missing="$missing $p"
 	done
 	if [ -n "$missing" ]; then
-		echo "faults: failure points in impl/ that nth_sweep does not sweep:$missing" >&2
+		echo "faults: failure points in impl/ that no sweep knows:$missing" >&2
 		fail=1
 		summary="$summary
-  points       FAIL  not swept:$missing"
+  points          FAIL  not swept:$missing"
 	fi
 }
 
@@ -57,15 +64,23 @@ run() {
 	last=$(grep -E 'PASS|FAIL' "$log_dir/$name.log" | tail -n 1 | sed 's/^\[[a-z_]*\] //')
 	if [ $rc -eq 0 ]; then verdict=ok; else verdict=FAIL; fail=1; fi
 	summary="$summary
-$(printf '  %-13s %-4s %6ss  %s' "$name" "$verdict" "$secs" "$last")"
+$(printf '  %-15s %-4s %6ss  %s' "$name" "$verdict" "$secs" "$last")"
 }
 
 t0=$(date +%s)
 check_points
-run nth_sweep
-run race_stress
-run kill_campaign
-run eintr_storm
+if [ $shmbuf = yes ]; then
+	run nth_sweep
+	run race_stress
+	run kill_campaign
+	run eintr_storm
+fi
+if [ $pipe = yes ]; then
+	run pipe_io
+	run pipe_eintr
+	run pipe_nth_sweep
+	run pipe_kill
+fi
 # Whatever a killed harness left behind under our prefix.
 rm -f /dev/shm/ipcspec-flt-* 2>/dev/null
 t1=$(date +%s)

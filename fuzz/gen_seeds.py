@@ -145,6 +145,172 @@ CORRUPT = {
 }
 
 
+# ---- pipe_diff ---------------------------------------------------------------
+# Op byte = kind | arg << 4, arg = side | slot << 1 | flag << 3 (pipe_diff_fuzz.c).
+(K_WRITE, K_READ, K_CLOSE, K_DUP, K_NONBLOCK, K_GETCAP, K_SETCAP, K_POLL, K_ZERO, K_WRONG,
+ K_RECREATE, K_DRAIN, K_FILL, K_BURST, K_WRITE_EDGE, K_READ_EDGE) = range(16)
+RD, WR = 0, 1
+LEN_TABLE = [
+    0, 1, 2, 3, 7, 255, 256, 257, 511, 512, 513, 1023, 1024, 2048, 4094, 4095,
+    4096, 4097, 4098, 6000, 8191, 8192, 8193, 12287, 12288, 12289, 16383, 16384, 16385, 32767,
+    32768, 32769, 61440, 61441, 65535, 65536, 65537, 65538, 69632, 69633, 98304, 131071,
+    131072, 131073, 196608, 262143, 262144, 262145, 393216, 524287, 524288, 524289, 786432,
+    1048575, 1048576, 1048577, 100, 200, 300, 1000, 2000, 3000, 5000, 10000,
+]
+CAP_TABLE = [
+    0, 1, 4095, 4096, 4097, 8191, 8192, 8193, 12288, 16384, 32768, 65535, 65536, 65537,
+    131072, 262144, 524288, 1048575, 1048576, 1048577, 4 << 20, (1 << 31), 1 << 40, 2**64 - 1,
+]
+CREATE_CAP = [0, 0, 0, 4096, 8192, 1, 65537, (1 << 20) + 1]
+
+
+def plen(n):  # a length operand byte
+    if n < 128:
+        return bytes([n])
+    if n in LEN_TABLE:
+        return bytes([192 + LEN_TABLE.index(n)])
+    k, odd = divmod(n, 1024)
+    if 1 <= k <= 64 and odd == (k + 127) & 1:
+        return bytes([k + 127])
+    raise ValueError("length %d has no encoding" % n)
+
+
+def op(kind, side=0, slot=0, flag=0):
+    return bytes([kind | (side | slot << 1 | flag << 3) << 4])
+
+
+def attr(nonblock=True, cap=0, bad_flag=False):
+    return bytes([int(nonblock) | CREATE_CAP.index(cap) << 1 | (0xF0 if bad_flag else 0)])
+
+
+def pw(n, slot=0):
+    return op(K_WRITE, slot=slot) + plen(n)
+
+
+def pr(n, slot=0):
+    return op(K_READ, slot=slot) + plen(n)
+
+
+def pclose(side, slot=0):
+    return op(K_CLOSE, side, slot)
+
+
+def pdup(side, slot=0):
+    return op(K_DUP, side, slot)
+
+
+def nonblock(side, on, slot=0):
+    return op(K_NONBLOCK, side, slot, int(on))
+
+
+def getcap(side=0):
+    return op(K_GETCAP, side)
+
+
+def setcap(n, side=1):
+    return op(K_SETCAP, side) + bytes([CAP_TABLE.index(n)])
+
+
+def setcap_rel(k, side=1):  # 0 Q-1, 1 Q, 2 Q+1, 3 C-1, 4 C/2, 5 2C, 6 Q-4096, 7 Q+4096
+    return op(K_SETCAP, side) + bytes([24 + k])
+
+
+def ppoll(side, ev=3, slot=0):  # ev: 0 none, 1 IN, 2 OUT, 3 both; | 4 also ERR|HUP
+    return op(K_POLL, side, slot) + bytes([ev])
+
+
+def zero(side, write, slot=0):
+    return op(K_ZERO, side, slot, int(write))
+
+
+def wrong(side, big=False):
+    return op(K_WRONG, side, 0, int(big))
+
+
+def recreate(a):
+    return op(K_RECREATE) + a
+
+
+def drain(slot=0):
+    return op(K_DRAIN, slot=slot)
+
+
+def pfill(n, slot=0):
+    return op(K_FILL, slot=slot) + plen(n)
+
+
+def burst(n, count, page=False):  # count writes of n (1..32) bytes (+ PIPE_BUF)
+    return op(K_BURST, flag=int(page)) + bytes([(count - 1) << 5 | (n - 1)])
+
+
+def wedge(k):  # 0 room, 1 room+1, 2 room-1, 3 PB, 4 PB+1, ... (write_edge)
+    return op(K_WRITE_EDGE) + bytes([k])
+
+
+def redge(k):  # 0 Q, 1 Q+1, 2 Q-1, 3 1, 4 PB, ... (read_edge)
+    return op(K_READ_EDGE) + bytes([k])
+
+
+PIPE = {
+    # PIPE-EOF-1/2, POLL-4: queued bytes first, then 0, again; HUP (and IN) at the end.
+    "eof": attr() + pw(10) + pw(300) + pclose(WR) + ppoll(RD) + pr(5) + pr(1000) + ppoll(RD)
+    + pr(1) + pr(1),
+    # PIPE-NB-1, POLL-1/2: -EAGAIN on empty; no readiness, OUT; IN after a partial read.
+    "nonblock_empty": attr() + pr(10) + ppoll(RD) + ppoll(WR) + pw(7) + pr(3) + ppoll(RD)
+    + pr(4) + ppoll(RD, 5) + pr(1),
+    # PIPE-SIG-2, POLL-6/7: -EPIPE with and without bytes left; ERR asked or not; zero write.
+    "sigpipe": attr() + pw(100) + pclose(RD) + pw(1) + pw(4096) + zero(WR, True)
+    + ppoll(WR, 0) + ppoll(WR, 2),
+    # PIPE-ATOM-2 on one page: 1094 bytes left in a page partly read; 100 and 3000 fit
+    # the byte room (3002) but the kernel has no free page; 3003 never fits.
+    "atom2_page": attr(cap=4096) + pw(4094) + pr(3000) + pw(100) + pw(3000) + ppoll(WR)
+    + drain() + pw(4096) + pw(1),
+    # PIPE-NB-3, POLL-3: fill with 1, PIPE_BUF and larger writes; OUT comes back after a drain.
+    "full": attr() + pfill(4096) + ppoll(WR) + pw(1) + pw(4096) + pw(4097) + pr(1) + ppoll(WR)
+    + drain() + ppoll(WR) + pfill(1000) + wedge(0) + wedge(1) + drain(),
+    # PIPE-ATOM-3, CAP-1: an empty pipe takes exactly C of a larger write, then -EAGAIN.
+    "partial_large": attr() + pw(65537) + pw(5000) + pr(65536) + pw(131073) + pr(131073)
+    + getcap(RD) + getcap(WR),
+    # PIPE-CAP-2/4/6: rounding, -EBUSY below the queued bytes, -EINVAL beyond any limit.
+    "capacity": attr() + setcap(0) + getcap(RD) + setcap(4097) + setcap(65537, RD) + getcap(WR)
+    + pw(10000) + setcap(4096) + setcap_rel(0) + setcap_rel(1) + setcap(1 << 40)
+    + setcap(2**64 - 1) + setcap(1 << 31) + getcap(RD) + drain() + setcap(1),
+    # PIPE-CAP-5: above pipe-max-size (root: granted by the kernel; ref-pipe's limit).
+    "capacity_limit": attr() + setcap(1048577) + getcap(WR) + pfill(1048577) + drain()
+    + setcap(4 << 20) + recreate(attr(cap=(1 << 20) + 1)) + pw(100),
+    # PIPE-DUP-1/2: a dup'd writer keeps EOF away; bytes through both writers, in order.
+    "dup_writer": attr() + pdup(WR) + pw(5, 0) + pw(6, 1) + pclose(WR, 0) + pr(100) + pr(1)
+    + pw(7, 1) + pclose(WR, 1) + pr(100) + pr(100),
+    # PIPE-DUP-3: a dup'd reader keeps writes going; -EPIPE once it is closed too.
+    "dup_reader": attr() + pdup(RD) + pclose(RD, 0) + pw(50) + pr(20, 1) + pdup(RD, 1)
+    + pr(30, 2) + pclose(RD, 1) + pclose(RD, 2) + pw(1),
+    # Blocking handles: only calls that cannot block; then PIPE-NB-5 per handle.
+    "blocking": attr(nonblock=False) + pw(100) + pr(40) + pr(100) + pw(65536) + pr(65536)
+    + nonblock(RD, True) + pr(1) + nonblock(WR, True) + pfill(4096) + nonblock(RD, False)
+    + pr(10) + nonblock(WR, False) + pdup(WR) + nonblock(WR, True, 1) + pw(1, 0) + drain(),
+    # PIPE-END-5: zero-length calls on empty, full, blocking, writer-less pipes.
+    "zero_length": attr(nonblock=False) + zero(RD, False) + zero(WR, True) + zero(RD, True)
+    + zero(WR, False) + nonblock(WR, True) + pfill(65536) + nonblock(WR, False)
+    + zero(WR, True) + drain() + pclose(WR) + zero(RD, False) + pr(1),
+    # PIPE-END-1: wrong direction on both ends leaves the stream intact.
+    "wrong_end": attr() + pw(20) + wrong(RD) + wrong(WR) + wrong(RD, True) + wrong(WR, True)
+    + pr(100) + pr(1),
+    # create(): unknown flag (-EINVAL), capacities 1, 8192, 65537; ops while no pipe.
+    "recreate": attr(bad_flag=True) + pw(1) + recreate(attr(cap=1)) + getcap() + pw(4096)
+    + pw(1) + recreate(attr(cap=8192)) + getcap() + recreate(attr(False, 65537)) + getcap()
+    + pw(131072) + pr(131072),
+    # PIPE-READ-3: many small writes merged into pages, read back at edges.
+    "bursts": attr() + burst(3, 8) + burst(32, 8) + burst(1, 8, True) + redge(2) + redge(9)
+    + redge(1) + burst(17, 8) + redge(6) + redge(0) + redge(3),
+    # PIPE-READ-1 after a partial read: the bytes written since are read too
+    # (ref-pipe once read by a stale cached tail and returned 5 here, not 15).
+    "read_after_partial": attr() + pw(10) + pr(5) + pw(10) + pr(100) + pw(4096) + pr(1)
+    + pw(3) + redge(8),
+    # Edge lengths: room, room +- 1, page boundaries.
+    "edges": attr(cap=8192) + wedge(10) + wedge(3) + wedge(0) + wedge(1) + redge(4) + wedge(14)
+    + wedge(2) + ppoll(WR) + redge(9) + ppoll(WR) + drain(),
+}
+
 def write(target, seeds):
     d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -156,3 +322,4 @@ def write(target, seeds):
 if __name__ == "__main__":
     write("shmbuf_ops", OPS)
     write("shmbuf_corrupt", CORRUPT)
+    write("pipe_diff", PIPE)

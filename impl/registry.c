@@ -6,6 +6,7 @@
 extern const struct ipc_subject ipc__subject_ref_shmbuf;
 extern const struct ipc_subject ipc__subject_textbook_shmbuf;
 extern const struct ipc_subject ipc__subject_ck_ring;
+extern const struct ipc_subject ipc__subject_ref_pipe;
 extern const struct ipc_subject ipc__subject_native_pipe;
 extern const struct ipc_subject ipc__subject_native_pipe2;
 extern const struct ipc_subject ipc__subject_native_pipe2_nonblock;
@@ -15,6 +16,7 @@ static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_ref_shmbuf,
 	&ipc__subject_textbook_shmbuf,
 	&ipc__subject_ck_ring,
+	&ipc__subject_ref_pipe,
 	&ipc__subject_native_pipe,
 	&ipc__subject_native_pipe2,
 	&ipc__subject_native_pipe2_nonblock,

@@ -9,9 +9,10 @@ FAULTS_CC := gcc
 FAULTS_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -pthread -DFIU_ENABLE=1 \
 	-U_FORTIFY_SOURCE $(FAULTS_EXTRA_CFLAGS)
 FAULTS_LDLIBS := -lfiu -lck -lrt -ldl -pthread
-FAULTS_PROGS := nth_sweep race_stress kill_campaign eintr_storm
+FAULTS_PROGS := nth_sweep race_stress kill_campaign eintr_storm \
+	pipe_io pipe_eintr pipe_nth_sweep pipe_kill
 FAULTS_BINS := $(FAULTS_PROGS:%=$(FAULTS_DIR)/%)
-FAULTS_LIB_SRCS := faults/fl_common.c faults/fl_peer.c
+FAULTS_LIB_SRCS := faults/fl_common.c faults/fl_peer.c faults/pipe_common.c
 FAULTS_OBJS := $(IMPL_SRCS:%.c=$(FAULTS_DIR)/obj/%.o) $(FAULTS_LIB_SRCS:%.c=$(FAULTS_DIR)/obj/%.o)
 
 .PHONY: faults faults-short faults-build
@@ -24,10 +25,14 @@ $(FAULTS_DIR)/obj/%.o: %.c
 $(FAULTS_BINS): $(FAULTS_DIR)/%: $(FAULTS_DIR)/obj/faults/%.o $(FAULTS_OBJS)
 	$(FAULTS_CC) $(FAULTS_CFLAGS) -o $@ $^ $(FAULTS_LDLIBS)
 
+# Only the pipe sweep interposes malloc (its counting allocator for leaks).
+$(FAULTS_DIR)/pipe_nth_sweep: $(FAULTS_DIR)/obj/faults/pipe_alloc.o
+
 # The full campaign (~4 min) and the short one `make test` runs (< 60 s).
 faults: $(FAULTS_BINS)
 	@sh faults/run.sh full $(FAULTS_DIR) $(SUBJECT)
 faults-short: $(FAULTS_BINS)
 	@sh faults/run.sh short $(FAULTS_DIR) $(SUBJECT)
 
--include $(FAULTS_OBJS:.o=.d) $(FAULTS_PROGS:%=$(FAULTS_DIR)/obj/faults/%.d)
+-include $(FAULTS_OBJS:.o=.d) $(FAULTS_PROGS:%=$(FAULTS_DIR)/obj/faults/%.d) \
+	$(FAULTS_DIR)/obj/faults/pipe_alloc.d

@@ -19,12 +19,14 @@
 	XX(EBADF, -EBADF, "handle not open for this direction")                  \
 	XX(EBUSY, -EBUSY, "queued data would not fit the new capacity")          \
 	XX(EEXIST, -EEXIST, "name already exists")                               \
+	XX(EFAULT, -EFAULT, "a NULL buffer with a non-zero length")              \
 	XX(EINTR, -EINTR, "interrupted by a signal before any transfer")         \
 	XX(EINVAL, -EINVAL, "invalid argument")                                  \
 	XX(EMFILE, -EMFILE, "too many open handles in this process")             \
 	XX(EMSGSIZE, -EMSGSIZE, "item larger than the maximum or the buffer")    \
 	XX(ENAMETOOLONG, -ENAMETOOLONG, "name too long")                         \
 	XX(ENFILE, -ENFILE, "too many open handles in the system")               \
+	XX(ENODATA, -ENODATA, "end of stream inside the bytes asked for")        \
 	XX(ENOENT, -ENOENT, "no such name")                                      \
 	XX(ENOMEM, -ENOMEM, "memory refused")                                    \
 	XX(ENOSYS, -ENOSYS, "operation not provided by this subject")            \

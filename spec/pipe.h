@@ -17,6 +17,15 @@
  *    kernel keeps O_NONBLOCK in the open file description, which dup() and
  *    fork() share, and a subject may either share it the same way or keep it
  *    per handle. Clauses rely only on the two ends being independent.
+ *  - Several threads may use one handle at once, as they may one descriptor.
+ *    Closing a handle while another thread is blocked in a call on it is
+ *    undefined (as for descriptors: the kernel's answer is racy too).
+ *  - A process that exits without closing closes its handles: a kernel at
+ *    that instant (IPC_PIPE_CAP_EXIT_CLOSE), a user-space subject within a
+ *    bounded time, by checking its peers' liveness (PIPE-FORK-4).
+ *  - A signal handler interrupting a blocked read, write or poll ends it with
+ *    -EINTR, or with the partial count of a write that moved bytes; whether
+ *    SA_RESTART restarts it is the subject's choice (the kernel honours it).
  *
  * Conventions (spec/ipc_errors.h): 0 or a count on success, a negative errno
  * on failure; read returns 0 at end of file (a pipe has no zero-length items,
@@ -43,6 +52,12 @@ enum ipc_pipe_cap {
 	IPC_PIPE_CAP_PEER_DEATH = 1u << 7,    /* kill -9 of a holder closes its ends */
 	IPC_PIPE_CAP_DUP = 1u << 8,           /* dup(): several handles on one end */
 	IPC_PIPE_CAP_MULTI_WRITER = 1u << 9,  /* concurrent writers (PIPE_BUF atomicity) */
+	/* A process's exit closes its handles at that instant, so the very next
+	 * write after the last reader's exit fails. Only a kernel has this: it
+	 * closes descriptors as part of exit. A user-space subject learns of an
+	 * exit without close by a liveness check, within a bounded delay
+	 * (PIPE-FORK-4), without a system call on every write. */
+	IPC_PIPE_CAP_EXIT_CLOSE = 1u << 10,
 };
 
 /* Atomicity limit: a write of at most this many bytes is never interleaved

@@ -17,7 +17,8 @@ static const char *const ipct__shmbuf_caps[] = {
 
 static const char *const ipct__pipe_caps[] = {
 	"blocking", "nonblock", "cross-process", "capacity", "poll",
-	"fd",       "sigpipe",  "peer-death",    "dup",      "multi-writer", NULL,
+	"fd",       "sigpipe",  "peer-death",    "dup",      "multi-writer",
+	"exit-close", NULL,
 };
 
 /* Per mechanism: its name (the Criterion suite of its tests, the stem of

@@ -3,8 +3,9 @@
  * Verify that a child's exit closes the handles it inherited, with no close
  * call: the parent reads what the child wrote, then the end of file; once the
  * child is reaped, a non-blocking read sees that end at once, and a write
- * after the only reader's exit fails with -EPIPE at once, room or not.
- * Clauses: PIPE-FORK-1, PIPE-FORK-2, PIPE-FORK-3.
+ * after the only reader's exit fails with -EPIPE at once, room or not (a
+ * kernel's exit-close), or within a second whatever the subject.
+ * Clauses: PIPE-FORK-1, PIPE-FORK-2, PIPE-FORK-3, PIPE-FORK-4.
  */
 #include <signal.h>
 
@@ -70,7 +71,7 @@ Test(pipe, PIPE_FORK_2__reaped_writer_child_is_end_of_file_for_a_nonblocking_rea
 
 Test(pipe, PIPE_FORK_3__after_the_reader_child_is_reaped_a_write_fails_epipe)
 {
-	IPCT_REQUIRE(IPC_PIPE_CAP_CROSS_PROCESS);
+	IPCT_REQUIRE(IPC_PIPE_CAP_CROSS_PROCESS | IPC_PIPE_CAP_EXIT_CLOSE);
 	struct ipc_pipe *rd, *wr;
 	struct exit_arg *a = ipct_shared(sizeof *a);
 	SAFE_PIPE(&rd, &wr);
@@ -83,4 +84,24 @@ Test(pipe, PIPE_FORK_3__after_the_reader_child_is_reaped_a_write_fails_epipe)
 	EXPECT_RC(ipct_party_wait(p, 5000), 0); /* exited and reaped, never read */
 	EXPECT_ERR(OPS->write(wr, "y", 1), IPC_EPIPE);
 	EXPECT_ERR(OPS->write(wr, "z", 1), IPC_EPIPE);
+}
+
+Test(pipe, PIPE_FORK_4__after_the_reader_child_is_reaped_writes_fail_epipe_within_a_second)
+{
+	IPCT_REQUIRE(IPC_PIPE_CAP_CROSS_PROCESS | IPC_PIPE_CAP_BLOCKING);
+	struct ipc_pipe *rd, *wr;
+	struct exit_arg *a = ipct_shared(sizeof *a);
+	SAFE_PIPE(&rd, &wr);
+	*a = (struct exit_arg){ .keep = rd, .go = ipct_event_new() };
+	struct ipct_party *p = ipct_process_start(hold_then_exit, a);
+	SAFE_CLOSE(rd);
+	ipct_signal_ignore(SIGPIPE);
+	ipct_event_set(a->go);
+	EXPECT_RC(ipct_party_wait(p, 5000), 0);
+	/* Blocking writes: one that fills the pipe must be released too. */
+	int64_t deadline = ipct_now_ns() + IPCT_MS(ipct_scaled_ms(1000));
+	ssize_t rc = 1;
+	while (rc == 1 && ipct_now_ns() < deadline)
+		rc = OPS->write(wr, "y", 1);
+	EXPECT_ERR(rc, IPC_EPIPE);
 }

@@ -344,4 +344,40 @@ void ipc__race_point(const char *name);
 /* A non-blocking caller waits this long at most for a contended lock. */
 #define IPC_LOCK_NONBLOCK_NS 20000000LL
 
+/* ---- additions for ref-pipe (appended; impl/core/memfd.c, futex.c,
+ * ptab_adopt.c, olock_drop.c, olock_check.c; docs/ref-pipe-design.md) ------ */
+
+/* A participant word (the layout of struct ipc_part.word). */
+static inline uint64_t ipc__part_make_word(uint32_t status, uint32_t role, uint32_t gen, pid_t pid)
+{
+	return (uint64_t)status | (uint64_t)(role & 3u) << 2 | (uint64_t)(gen & 0x0FFFFFFFu) << 4 |
+	       (uint64_t)(uint32_t)pid << 32;
+}
+
+/* An anonymous segment (memfd, close-on-exec) of size bytes whose first
+ * backed bytes are backed now, sealed against shrinking and growing.
+ * -EMFILE / -ENFILE (descriptor limits) or -ENOMEM. */
+int ipc__memfd_create(const char *tag, size_t size, size_t backed, int *fd_out) IPC_MUST_USE;
+
+/* ipc__futex_wait, but a signal handler that ran ends the wait with -EINTR
+ * (a wake-up, a value change or a spurious return is 0; -ETIMEDOUT). */
+int ipc__futex_wait_intr(_Atomic uint32_t *word, uint32_t expected, int64_t deadline_ns);
+/* A per-thread xorshift: for jitter and race-widening delays, not quality. */
+uint32_t ipc__rand32(void);
+
+/* In a forked child: take over the slot (idx, token) that process `from`
+ * (the parent) claimed for it before fork, as this process. 0, or -ENOENT
+ * when the slot is no longer that claim (then claim a fresh one). */
+int ipc__ptab_adopt(struct ipc_part *tab, uint32_t idx, uint32_t token, pid_t from) IPC_MUST_USE;
+
+/* End an operation (like ipc__side_leave) but let the lock go, sticky or
+ * not, and keep it non-sticky for the next hold_off releases: for callers
+ * whose peer would otherwise pay a membarrier per sleep (olock_drop.c). A
+ * sticky holder may also call it between operations (busy is 0 then).
+ * PEER_WAIT if the other side must be woken. */
+uint32_t ipc__side_leave_drop(struct ipc_side *s, uint32_t hold_off);
+
+/* A side lock word and its busy flags hold their invariants: 0 or -EUCLEAN. */
+int ipc__olock_validate(_Atomic uint32_t *lk, _Atomic uint8_t *busy) IPC_MUST_USE;
+
 #endif

@@ -32,12 +32,14 @@ int64_t ipc__deadline(int64_t timeout_ns)
 	return timeout_ns > IPC_DEADLINE_NEVER - now ? IPC_DEADLINE_NEVER : now + timeout_ns;
 }
 
-int ipc__futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline_ns)
+/* The one FUTEX_WAIT of the core: 0 on a wake-up or value change,
+ * -ETIMEDOUT, or -EINTR when a signal handler ran. The fault point makes it
+ * behave as a spurious wake-up; callers must re-check. */
+static int futex__wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline_ns)
 {
 	struct timespec ts, *tsp = NULL;
 	long rc;
 
-	/* Fault point: behave as a spurious wake-up; callers must re-check. */
 	fiu_return_on("ipc/futex/wait", 0);
 	if (deadline_ns != IPC_DEADLINE_NEVER) {
 		if (deadline_ns <= ipc__now_ns())
@@ -47,11 +49,28 @@ int ipc__futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline_
 		tsp = &ts;
 	}
 	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time; `expected`
-	 * is the value the caller checked, never re-loaded here (lost wake-up). */
+	 * is the value the caller checked, never re-loaded here (lost wake-up).
+	 * With a timeout the kernel restarts the wait only when no handler ran;
+	 * a handler, SA_RESTART or not, ends it with EINTR. */
 	rc = syscall(SYS_futex, word, FUTEX_WAIT_BITSET, expected, tsp, NULL, FUTEX_BITSET_MATCH_ANY);
-	if (rc < 0 && errno == ETIMEDOUT)
+	if (rc == 0)
+		return 0;
+	if (errno == ETIMEDOUT)
 		return IPC_ETIMEDOUT;
-	return 0;
+	return errno == EINTR ? IPC_EINTR : 0;
+}
+
+int ipc__futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline_ns)
+{
+	int rc = futex__wait(word, expected, deadline_ns);
+	return rc == IPC_EINTR ? 0 : rc; /* a signal is a spurious wake-up here */
+}
+
+/* For waits that must end with -EINTR when a handler ran (a blocked pipe
+ * read, like read(2)). */
+int ipc__futex_wait_intr(_Atomic uint32_t *word, uint32_t expected, int64_t deadline_ns)
+{
+	return futex__wait(word, expected, deadline_ns);
 }
 
 void ipc__futex_wake(_Atomic uint32_t *word, int count)
@@ -67,8 +86,8 @@ void ipc__futex_bump_wake_all(_Atomic uint32_t *word)
 	ipc__futex_wake(word, INT32_MAX);
 }
 
-/* xorshift per thread: the busy-wait length needs no quality. */
-static uint32_t race_rand(void)
+/* xorshift per thread: busy-wait lengths and sleep jitter need no quality. */
+uint32_t ipc__rand32(void)
 {
 	static _Thread_local uint32_t x;
 
@@ -98,7 +117,7 @@ void ipc__race_point(const char *name)
 		sched_yield();
 		break;
 	case 2:
-		race_busy_wait((int64_t)(race_rand() % 50001u));
+		race_busy_wait((int64_t)(ipc__rand32() % 50001u));
 		break;
 	case 9:
 		/* A deterministic death point: the kill -9 campaign's scalpel. */

@@ -24,6 +24,11 @@ enum ipc_mutant_id {
 	IPC_MUTANT_NO_EPIPE = 5,         /* put without consumers "succeeds", drops the item */
 	IPC_MUTANT_TIMEOUT_IGNORED = 6,  /* timed waits (timeout > 0) never expire */
 	IPC_MUTANT_NO_LOCK_STEAL = 7,    /* a dead owner's lock is never stolen */
+	/* ref-pipe (docs/ref-pipe-design.md) */
+	IPC_MUTANT_PIPE_EARLY_EOF = 8,   /* read says EOF on an empty pipe with one writer left */
+	IPC_MUTANT_PIPE_NO_SIGPIPE = 9,  /* a write with no reader returns -EPIPE, raises nothing */
+	IPC_MUTANT_PIPE_TORN_WRITE = 10, /* writes <= PIPE_BUF go in two halves, lock let go between */
+	IPC_MUTANT_PIPE_LOST_WAKEUP_ON_CLOSE = 11, /* last writer's close wakes no reader; unsliced */
 	IPC_MUTANT_COUNT_
 };
 

@@ -193,7 +193,7 @@ static const struct ipc_pipe_ops native_small_ops = NATIVE_OPS(native_small_crea
 	(IPC_PIPE_CAP_BLOCKING | IPC_PIPE_CAP_NONBLOCK | IPC_PIPE_CAP_CROSS_PROCESS |  \
 	 IPC_PIPE_CAP_CAPACITY | IPC_PIPE_CAP_POLL | IPC_PIPE_CAP_FD |              \
 	 IPC_PIPE_CAP_SIGPIPE | IPC_PIPE_CAP_PEER_DEATH | IPC_PIPE_CAP_DUP |        \
-	 IPC_PIPE_CAP_MULTI_WRITER)
+	 IPC_PIPE_CAP_MULTI_WRITER | IPC_PIPE_CAP_EXIT_CLOSE)
 
 #define NATIVE_SUBJECT(sym, label, ops_, text)                                 \
 	const struct ipc_subject sym = {                                           \

@@ -890,19 +890,6 @@ static int validate_backing(struct ipc_shmbuf *h, uint64_t head, uint64_t tail)
 	return 0;
 }
 
-/* A lock word: STICKY only with a holder, REVOKE only on a sticky word; busy
- * flags are 0 or 1. */
-static int validate_side(_Atomic uint32_t *lk, _Atomic uint8_t *busy)
-{
-	uint32_t v = atomic_load_explicit(lk, memory_order_relaxed);
-	uint32_t i;
-
-	IPC_ENSURE(!(v & IPC_OLOCK_STICKY) || (v & IPC_TOKEN_MASK), IPC_EUCLEAN);
-	IPC_ENSURE(!(v & IPC_OLOCK_REVOKE) || (v & IPC_OLOCK_STICKY), IPC_EUCLEAN);
-	for (i = 0; i < IPC_PART_TABLE; i++)
-		IPC_ENSURE(atomic_load_explicit(&busy[i], memory_order_relaxed) <= 1, IPC_EUCLEAN);
-	return 0;
-}
 
 int ipc_shmbuf_validate(struct ipc_shmbuf *h)
 {
@@ -916,8 +903,8 @@ int ipc_shmbuf_validate(struct ipc_shmbuf *h)
 	IPC_ENSURE(id.magic == SHMBUF_MAGIC && id.version == SHMBUF_VERSION, IPC_EUCLEAN);
 	IPC_ENSURE(id.hdr_size == SHMBUF_HDR_SIZE, IPC_EUCLEAN);
 	IPC_ENSURE(memcmp(&id.geom, &h->g, sizeof(h->g)) == 0, IPC_EUCLEAN);
-	IPC_GUARD(validate_side(&hdr->prod_lock, hdr->prod_busy));
-	IPC_GUARD(validate_side(&hdr->cons_lock, hdr->cons_busy));
+	IPC_GUARD(ipc__olock_validate(&hdr->prod_lock, hdr->prod_busy));
+	IPC_GUARD(ipc__olock_validate(&hdr->cons_lock, hdr->cons_busy));
 	IPC_GUARD(ipc__ptab_validate(hdr->ptab));
 	head = atomic_load_explicit(&hdr->head, memory_order_acquire);
 	tail = atomic_load_explicit(&hdr->tail, memory_order_acquire);
