@@ -16,7 +16,8 @@ IMPL_SRCS := $(shell find impl -name '*.c' -not -path 'impl/broken/*' | sort)
 IMPL_OBJS := $(IMPL_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libipcspec.a
 CONF_SRCS := $(wildcard conformance/lib/*.c) $(wildcard conformance/shmbuf/*.c) \
-	$(wildcard conformance/pipe/*.c)
+	$(wildcard conformance/pipe/*.c) $(wildcard conformance/fifo/*.c) \
+	$(wildcard conformance/msgpipe/*.c)
 CONF_OBJS := $(CONF_SRCS:%.c=$(BUILD)/obj/%.o)
 RUNNER := $(BUILD)/conformance
 MERGER := build/ipcspec-report
@@ -63,9 +64,9 @@ test: deps
 clean:
 	rm -rf build examples/adapter/build
 
-# Remove every ipcspec object left in /dev/shm by any run (e.g. after kill -9).
+# Remove every ipcspec object left by any run (e.g. after kill -9).
 clean-ipc:
-	rm -f /dev/shm/ipcspec-* /dev/shm/sem.ipcspec-*
+	rm -f /dev/shm/ipcspec-* /dev/shm/sem.ipcspec-* $${TMPDIR:-/tmp}/ipcspec-*
 
 -include $(IMPL_OBJS:.o=.d) $(CONF_OBJS:.o=.d)
 -include mk/*.mk

@@ -20,7 +20,9 @@ IPCSPEC_RUN_ID=${IPCSPEC_RUN_ID:-r$(date +%s)-$$}
 IPCSPEC_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export IPCSPEC_RUN_ID IPCSPEC_COMMIT
 # Leave nothing behind, even when a worker was killed on timeout.
-trap 'rm -f /dev/shm/ipcspec-"$IPCSPEC_RUN_ID"-* /dev/shm/sem.ipcspec-"$IPCSPEC_RUN_ID"-*' EXIT INT TERM
+# (FIFOs of native-fifo live under $TMPDIR.)
+trap 'rm -f /dev/shm/ipcspec-"$IPCSPEC_RUN_ID"-* /dev/shm/sem.ipcspec-"$IPCSPEC_RUN_ID"-* \
+	"${TMPDIR:-/tmp}"/ipcspec-"$IPCSPEC_RUN_ID"-*' EXIT INT TERM
 
 # Test names are "<suite>/<CLAUSE_ID>__behaviour"; the suite is the subject's
 # mechanism, so a subject only ever runs the clauses of its own mechanism.
@@ -39,11 +41,12 @@ for s in $subjects; do
 		echo "ipcspec: cannot load subject $s" >&2
 		exit 2
 	}
-	suite=$(IPCSPEC_SUBJECT=$s "$runner" --subject-suite)
+	suite=$(IPCSPEC_SUBJECT=$s "$runner" --subject-suite) # "pipe", or "fifo pipe"
+	case $suite in *' '*) pattern="@($(echo $suite | tr ' ' '|'))" ;; *) pattern=$suite ;; esac
 	log=$results/$i-$label.log
 	printf '#subject\t%s\t%s\t%s\n' "$label" "$s" "$suite" >"$results/$i-$label.tsv"
 	IPCSPEC_SUBJECT=$s IPCSPEC_SUBJECT_LABEL=$label IPCSPEC_RESULTS=$results/$i-$label.tsv \
-		${IPCSPEC_WRAP:-} "$runner" -j"${JOBS:-2}" ${RUNNER_ARGS:-} --filter "$suite/$tests" >"$log" 2>&1
+		${IPCSPEC_WRAP:-} "$runner" -j"${JOBS:-2}" ${RUNNER_ARGS:-} --filter "$pattern/$tests" >"$log" 2>&1
 	echo "== $label (log: $log)"
 	grep -E '^\[(FAIL|----)\]' "$log" | head -n 20
 	grep 'Synthesis' "$log" | tail -n 1

@@ -11,6 +11,7 @@ extern const struct ipc_subject ipc__subject_native_pipe;
 extern const struct ipc_subject ipc__subject_native_pipe2;
 extern const struct ipc_subject ipc__subject_native_pipe2_nonblock;
 extern const struct ipc_subject ipc__subject_native_pipe_small;
+extern const struct ipc_subject ipc__subject_native_fifo;
 
 static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_ref_shmbuf,
@@ -21,6 +22,7 @@ static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_native_pipe2,
 	&ipc__subject_native_pipe2_nonblock,
 	&ipc__subject_native_pipe_small,
+	&ipc__subject_native_fifo,
 };
 
 #define REGISTRY_N (sizeof registry__bundled / sizeof *registry__bundled)

@@ -30,6 +30,8 @@
 enum ipc_mechanism {
 	IPC_MECH_SHMBUF = 1, /* spec/shmbuf.h: shared-memory producer-consumer buffer */
 	IPC_MECH_PIPE = 2,   /* spec/pipe.h: ordinary pipe (byte stream, fork-shared ends) */
+	IPC_MECH_FIFO = 3,   /* spec/fifo.h: named pipe (FIFO): a name, open rules, persistence */
+	IPC_MECH_MSGPIPE = 4, /* spec/msgpipe.h: message-mode full-duplex named pipe */
 };
 
 struct ipc_subject {

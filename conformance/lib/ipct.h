@@ -38,6 +38,12 @@ const struct ipc_shmbuf_ops *ipct_shmbuf(void);
 const struct ipc_pipe_ops *ipct_pipe(void);
 /* "shmbuf", "pipe": the Criterion suite and spec file of s's mechanism. */
 const char *ipct_mechanism_name(const struct ipc_subject *s);
+/* The suites that judge s ("pipe", or "fifo pipe": a FIFO's pipe view). */
+const char *ipct_subject_suites(const struct ipc_subject *s);
+/* The capability bits and mechanism the running test sees (the pipe view's
+ * while a pipe test runs against a FIFO subject). */
+uint64_t ipct_caps(void);
+uint32_t ipct_view_mechanism(void);
 bool ipct_has(uint64_t caps);
 /* Does the subject work across processes (its mechanism's cross-process bit)? */
 bool ipct_cross_process(void);
@@ -49,8 +55,8 @@ void ipct__unsupported(uint64_t missing);
 #define IPCT_REQUIRE(need)                                                    \
 	do {                                                                      \
 		uint64_t ipct__need_ = (uint64_t)(need);                              \
-		if ((ipct_subject()->caps & ipct__need_) != ipct__need_)              \
-			ipct__unsupported(ipct__need_ & ~ipct_subject()->caps);           \
+		if ((ipct_caps() & ipct__need_) != ipct__need_)                       \
+			ipct__unsupported(ipct__need_ & ~ipct_caps());                    \
 	} while (0)
 
 /* ---- names, memory, time ------------------------------------------------ */
@@ -169,5 +175,7 @@ size_t ipct_item_fill(void *buf, size_t len, uint32_t producer, uint32_t seq);
 int ipct_item_check(const void *buf, size_t len, uint32_t *producer, uint32_t *seq);
 
 #include "ipct_pipe.h"
+#include "ipct_fifo.h"
+#include "ipct_msgpipe.h"
 
 #endif

@@ -139,10 +139,14 @@ static bool ipct__threads_running(void)
 void ipct_teardown(void)
 {
 	bool stuck = ipct__threads_running();
-	if (ipct_subject()->mechanism == IPC_MECH_SHMBUF)
+	if (ipct_view_mechanism() == IPC_MECH_SHMBUF)
 		ipct__shmbuf_teardown(stuck);
-	else if (ipct_subject()->mechanism == IPC_MECH_PIPE)
+	else if (ipct_view_mechanism() == IPC_MECH_PIPE)
 		ipct__pipe_teardown(stuck);
+	else if (ipct_view_mechanism() == IPC_MECH_FIFO)
+		ipct__fifo_teardown(stuck);
+	else if (ipct_view_mechanism() == IPC_MECH_MSGPIPE)
+		ipct__msgpipe_teardown(stuck);
 	for (size_t i = 0; i < ipct__nparties && !stuck; i++)
 		free(ipct__parties[i]);
 	for (size_t i = 0; i < ipct__nmaps && !stuck; i++)

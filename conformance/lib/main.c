@@ -35,7 +35,7 @@ static int ipct__subject_suite(void)
 	const struct ipc_subject *s = ipct_resolve_subject(spec ? spec : "ref-shmbuf");
 	if (s == NULL)
 		return 2;
-	printf("%s\n", ipct_mechanism_name(s));
+	printf("%s\n", ipct_subject_suites(s));
 	return 0;
 }
 
