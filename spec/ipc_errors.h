@@ -18,6 +18,7 @@
 	XX(EAGAIN, -EAGAIN, "would block: buffer full or empty")                 \
 	XX(EBADF, -EBADF, "handle not open for this direction")                  \
 	XX(EBUSY, -EBUSY, "queued data would not fit the new capacity")          \
+	XX(ECONNREFUSED, -ECONNREFUSED, "the name exists but nobody serves it")  \
 	XX(EEXIST, -EEXIST, "name already exists")                               \
 	XX(EFAULT, -EFAULT, "a NULL buffer with a non-zero length")              \
 	XX(EINTR, -EINTR, "interrupted by a signal before any transfer")         \
@@ -30,6 +31,8 @@
 	XX(ENOENT, -ENOENT, "no such name")                                      \
 	XX(ENOMEM, -ENOMEM, "memory refused")                                    \
 	XX(ENOSYS, -ENOSYS, "operation not provided by this subject")            \
+	XX(ENXIO, -ENXIO, "no reader has the FIFO open (non-blocking open)")     \
+	XX(EOPNOTSUPP, -EOPNOTSUPP, "the file system cannot hold that object")   \
 	XX(EPERM, -EPERM, "above the limit for an unprivileged caller")          \
 	XX(EPIPE, -EPIPE, "every reader or consumer is gone")                    \
 	XX(ESPIPE, -ESPIPE, "a pipe cannot seek")                                \

@@ -243,6 +243,10 @@ bool ipct_cross_process(void)
 		return ipct_has(IPC_SHMBUF_CAP_CROSS_PROCESS);
 	case IPC_MECH_PIPE:
 		return ipct_has(IPC_PIPE_CAP_CROSS_PROCESS);
+	case IPC_MECH_FIFO:
+		return ipct_has(IPC_FIFO_CAP_CROSS_PROCESS);
+	case IPC_MECH_MSGPIPE:
+		return ipct_has(IPC_MSGPIPE_CAP_CROSS_PROCESS);
 	default:
 		return false;
 	}

@@ -130,10 +130,18 @@ static long find_clause(const char *id)
 	return -1;
 }
 
-/* A subject is judged only on the clauses of its own mechanism. */
+/* A subject is judged only on the clauses of its own mechanisms (a list
+ * separated by spaces: a FIFO subject is judged on "fifo pipe"). */
 static int applies(const struct subject *s, size_t k)
 {
-	return s->mechanism[0] == '\0' || strcmp(s->mechanism, clauses[k].mechanism) == 0;
+	const char *m = clauses[k].mechanism, *p = s->mechanism;
+	size_t n = strlen(m);
+	if (*p == '\0')
+		return 1;
+	for (; (p = strstr(p, m)) != NULL; p += n)
+		if ((p == s->mechanism || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+			return 1;
+	return 0;
 }
 
 static struct subject *find_subject(const char *label, const char *spec)

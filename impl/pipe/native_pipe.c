@@ -11,20 +11,13 @@
  *   native-pipe2-nonblock  pipe2(O_NONBLOCK), then fcntl clears it when a
  *                          blocking pipe was asked (the reverse path);
  *   native-pipe-small      pipe(), then F_SETPIPE_SZ to one page, so every
- *                          "full pipe" rule runs at a small capacity;
- *   native-fifo            mkfifo() under $TMPDIR (or /tmp), opened for
- *                          reading (non-blocking, so the open does not wait)
- *                          then for writing: once open, a FIFO must keep
- *                          every pipe clause, so the pipe tests judge it
- *                          unchanged. unlink() removes the name.
+ *                          "full pipe" rule runs at a small capacity.
+ * The FIFO (mkfifo + open) is its own mechanism: impl/fifo/native_fifo.c.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ipc_subject.h"
@@ -34,7 +27,7 @@ struct ipc_pipe {
 	int fd;
 };
 
-enum native_variant { NATIVE_PIPE, NATIVE_PIPE2, NATIVE_PIPE2_NB, NATIVE_SMALL, NATIVE_FIFO };
+enum native_variant { NATIVE_PIPE, NATIVE_PIPE2, NATIVE_PIPE2_NB, NATIVE_SMALL };
 
 static int native__errno(void)
 {
@@ -50,42 +43,11 @@ static int native__set_nonblock_fd(int fd, int on)
 	return fcntl(fd, F_SETFL, fl) < 0 ? native__errno() : 0;
 }
 
-/* The FIFO's path for a harness name ("/ipcspec-…": one component). */
-static int native__fifo_path(const char *name, char *path, size_t len)
-{
-	const char *dir = getenv("TMPDIR");
-	if (name == NULL || name[0] != '/' || strchr(name + 1, '/') != NULL)
-		return -EINVAL;
-	int n = snprintf(path, len, "%s%s", dir && *dir ? dir : "/tmp", name);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* The read end first and non-blocking: a blocking open of either end alone
- * would wait for the other. Only the read end's mode needs setting after. */
-static int native__make_fifo(const char *name, int fds[2])
-{
-	char path[4096];
-	int rc = native__fifo_path(name, path, sizeof path);
-	if (rc < 0)
-		return rc;
-	if (mkfifo(path, 0600) < 0)
-		return native__errno();
-	fds[0] = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fds[0] < 0)
-		return native__errno();
-	fds[1] = open(path, O_WRONLY | O_CLOEXEC);
-	return fds[1] < 0 ? native__errno() : 0;
-}
-
 /* Make the two descriptors the way the variant does, in the asked mode. */
-static int native__make(enum native_variant v, const char *name, int nonblock, int fds[2])
+static int native__make(enum native_variant v, int nonblock, int fds[2])
 {
 	int rc = 0;
 	switch (v) {
-	case NATIVE_FIFO:
-		if ((rc = native__make_fifo(name, fds)) < 0)
-			return rc;
-		break;
 	case NATIVE_PIPE2:
 		return pipe2(fds, O_CLOEXEC | (nonblock ? O_NONBLOCK : 0)) < 0 ? native__errno() : 0;
 	case NATIVE_PIPE2_NB:
@@ -115,10 +77,11 @@ static int native__create(enum native_variant v, const char *name,
 			  const struct ipc_pipe_attr *attr, struct ipc_pipe **rd, struct ipc_pipe **wr)
 {
 	int fds[2] = { -1, -1 };
+	(void)name; /* a pipe has no name */
 	if (attr == NULL || rd == NULL || wr == NULL || (attr->flags & ~IPC_PIPE_NONBLOCK))
 		return -EINVAL;
 	*rd = *wr = NULL;
-	int rc = native__make(v, name, attr->flags & IPC_PIPE_NONBLOCK, fds);
+	int rc = native__make(v, attr->flags & IPC_PIPE_NONBLOCK, fds);
 	if (rc == 0 && attr->capacity > 0)
 		rc = fcntl(fds[1], F_SETPIPE_SZ, (int)attr->capacity) < 0 ? native__errno() : 0;
 	if (rc == 0 && ((*rd = native__wrap(fds[0])) == NULL || (*wr = native__wrap(fds[1])) == NULL))
@@ -145,16 +108,6 @@ NATIVE_CREATE(native_pipe_create, NATIVE_PIPE)
 NATIVE_CREATE(native_pipe2_create, NATIVE_PIPE2)
 NATIVE_CREATE(native_pipe2_nb_create, NATIVE_PIPE2_NB)
 NATIVE_CREATE(native_small_create, NATIVE_SMALL)
-NATIVE_CREATE(native_fifo_create, NATIVE_FIFO)
-
-static int native_fifo_unlink(const char *name)
-{
-	char path[4096];
-	int rc = native__fifo_path(name, path, sizeof path);
-	if (rc < 0)
-		return rc;
-	return unlink(path) < 0 ? native__errno() : 0;
-}
 
 static int native_close(struct ipc_pipe *end)
 {
@@ -237,8 +190,6 @@ static const struct ipc_pipe_ops native_pipe_ops = NATIVE_OPS(native_pipe_create
 static const struct ipc_pipe_ops native_pipe2_ops = NATIVE_OPS(native_pipe2_create, NULL);
 static const struct ipc_pipe_ops native_pipe2_nb_ops = NATIVE_OPS(native_pipe2_nb_create, NULL);
 static const struct ipc_pipe_ops native_small_ops = NATIVE_OPS(native_small_create, NULL);
-static const struct ipc_pipe_ops native_fifo_ops =
-	NATIVE_OPS(native_fifo_create, native_fifo_unlink);
 
 #define NATIVE_CAPS                                                            \
 	(IPC_PIPE_CAP_BLOCKING | IPC_PIPE_CAP_NONBLOCK | IPC_PIPE_CAP_CROSS_PROCESS |  \
@@ -262,5 +213,3 @@ NATIVE_SUBJECT(ipc__subject_native_pipe2_nonblock, "native-pipe2-nonblock",
 	       native_pipe2_nb_ops, "pipe2(O_NONBLOCK), cleared by fcntl for blocking use");
 NATIVE_SUBJECT(ipc__subject_native_pipe_small, "native-pipe-small", native_small_ops,
 	       "the kernel's pipe(2) shrunk to one page with F_SETPIPE_SZ");
-NATIVE_SUBJECT(ipc__subject_native_fifo, "native-fifo", native_fifo_ops,
-	       "a FIFO (mkfifo) opened at both ends: the pipe clauses once it is open");
