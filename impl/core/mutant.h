@@ -29,6 +29,12 @@ enum ipc_mutant_id {
 	IPC_MUTANT_PIPE_NO_SIGPIPE = 9,  /* a write with no reader returns -EPIPE, raises nothing */
 	IPC_MUTANT_PIPE_TORN_WRITE = 10, /* writes <= PIPE_BUF go in two halves, lock let go between */
 	IPC_MUTANT_PIPE_LOST_WAKEUP_ON_CLOSE = 11, /* last writer's close wakes no reader; unsliced */
+	/* native-fifo and native-msgpipe (ids 20+ are left to faults) */
+	IPC_MUTANT_FIFO_OPEN_NO_BLOCK = 30, /* a blocking RDONLY/WRONLY open never waits */
+	IPC_MUTANT_FIFO_NO_ENXIO = 31,      /* non-blocking WRONLY open with no reader succeeds */
+	IPC_MUTANT_FIFO_DATA_SURVIVES = 32, /* a hidden reader per FIFO: bytes outlive the last close */
+	IPC_MUTANT_MSGPIPE_MERGED = 33,     /* recv also takes the queued messages that fit */
+	IPC_MUTANT_MSGPIPE_SILENT_TRUNCATION = 34, /* short buffer: cap bytes, the rest dropped */
 	IPC_MUTANT_COUNT_
 };
 

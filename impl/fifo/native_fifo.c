@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/mutant.h"
 #include "fifo.h"
 #include "ipc_subject.h"
 
@@ -47,6 +48,29 @@ static struct ipc_pipe *nfifo__wrap(int fd)
 	return p;
 }
 
+/* Mutant FIFO_DATA_SURVIVES: one hidden read-only descriptor per FIFO
+ * (device and inode) opened through open(), never closed, so the FIFO stays
+ * in use and its bytes outlive the last close of the caller's handles. */
+static void nfifo__keep_in_use(int fd, const char *path)
+{
+	static struct {
+		dev_t dev;
+		ino_t ino;
+	} kept[64];
+	static size_t nkept;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return;
+	for (size_t i = 0; i < nkept; i++)
+		if (kept[i].dev == st.st_dev && kept[i].ino == st.st_ino)
+			return;
+	if (nkept < sizeof kept / sizeof kept[0] &&
+	    open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) >= 0) {
+		kept[nkept].dev = st.st_dev;
+		kept[nkept++].ino = st.st_ino;
+	}
+}
+
 /* ---- the fifo operations ------------------------------------------------ */
 
 static int nfifo_mkfifo(const char *path, uint32_t mode)
@@ -63,9 +87,23 @@ static int nfifo_open(const char *path, uint32_t flags, struct ipc_pipe **out)
 	int of = acc[flags & IPC_FIFO_ACCMODE] | O_CLOEXEC;
 	of |= (flags & IPC_FIFO_NONBLOCK) ? O_NONBLOCK : 0;
 	of |= (flags & IPC_FIFO_TRUNC) ? O_TRUNC : 0;
+	int blocking = !(flags & IPC_FIFO_NONBLOCK) && (flags & IPC_FIFO_ACCMODE) != IPC_FIFO_RDWR;
+	if (IPC_MUTANT(FIFO_OPEN_NO_BLOCK) && blocking)
+		of |= O_NONBLOCK; /* never waits; the handle is made blocking below */
 	int fd = open(path, of);
+	if (IPC_MUTANT(FIFO_NO_ENXIO) && fd < 0 && errno == ENXIO) {
+		/* a reader for a moment, so the open finds one */
+		int hidden = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		fd = hidden < 0 ? -1 : open(path, of);
+		if (hidden >= 0)
+			close(hidden);
+	}
 	if (fd < 0)
 		return nfifo__errno();
+	if (IPC_MUTANT(FIFO_OPEN_NO_BLOCK) && blocking)
+		(void)nfifo__set_nonblock_fd(fd, 0);
+	if (IPC_MUTANT(FIFO_DATA_SURVIVES))
+		nfifo__keep_in_use(fd, path);
 	return (*out = nfifo__wrap(fd)) == NULL ? -ENOMEM : 0;
 }
 

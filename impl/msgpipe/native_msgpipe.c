@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/mutant.h"
 #include "ipc_subject.h"
 #include "msgpipe.h"
 
@@ -255,7 +256,13 @@ static ssize_t np_recv(struct ipc_msgpipe *h, void *buf, size_t cap)
 		}
 		pthread_mutex_lock(&h->rx);
 		ssize_t len = np__peek(h);
-		if (len >= 0 && (size_t)len > cap)
+		if (IPC_MUTANT(MSGPIPE_SILENT_TRUNCATION) && len >= 0 && (size_t)len > cap) {
+			unsigned char tag; /* SEQPACKET drops what does not fit */
+			struct iovec iov[2] = { { &tag, 1 }, { buf, cap } };
+			struct msghdr m = { .msg_iov = iov, .msg_iovlen = cap ? 2 : 1 };
+			ssize_t n = recvmsg(h->fd, &m, MSG_DONTWAIT);
+			len = n < 0 ? np__errno() : (ssize_t)cap;
+		} else if (len >= 0 && (size_t)len > cap)
 			len = -EMSGSIZE;
 		else if (len >= 0) {
 			unsigned char tag;
@@ -263,6 +270,15 @@ static ssize_t np_recv(struct ipc_msgpipe *h, void *buf, size_t cap)
 			struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
 			ssize_t n = recvmsg(h->fd, &m, MSG_DONTWAIT);
 			len = n == len + 1 ? len : n < 0 ? np__errno() : -EIO;
+			/* Mutant MSGPIPE_MERGED: take the queued messages that
+			 * still fit into the same buffer, one count for all. */
+			for (ssize_t more; IPC_MUTANT(MSGPIPE_MERGED) && len >= 0 &&
+			     (more = np__peek(h)) >= 0 && (size_t)(len + more) <= cap;) {
+				iov[1] = (struct iovec){ (char *)buf + len, (size_t)more };
+				m = (struct msghdr){ .msg_iov = iov, .msg_iovlen = more ? 2 : 1 };
+				n = recvmsg(h->fd, &m, MSG_DONTWAIT);
+				len = n == more + 1 ? len + more : n < 0 ? np__errno() : -EIO;
+			}
 		}
 		pthread_mutex_unlock(&h->rx);
 		if (len != -EAGAIN || h->nonblock)
