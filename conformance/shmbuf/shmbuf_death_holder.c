@@ -19,7 +19,7 @@
 struct holder_arg {
 	const char *name;
 	struct ipct_event *done; /* every put has returned */
-	_Atomic long rc;
+	long rc; /* read once the party has ended */
 };
 
 /* Put H_ITEMS items, say so, then wait to be killed without detaching. */
