@@ -12,6 +12,7 @@ extern const struct ipc_subject ipc__subject_native_pipe2;
 extern const struct ipc_subject ipc__subject_native_pipe2_nonblock;
 extern const struct ipc_subject ipc__subject_native_pipe_small;
 extern const struct ipc_subject ipc__subject_native_fifo;
+extern const struct ipc_subject ipc__subject_ref_fifo;
 extern const struct ipc_subject ipc__subject_native_msgpipe;
 
 static const struct ipc_subject *const registry__bundled[] = {
@@ -24,6 +25,7 @@ static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_native_pipe2_nonblock,
 	&ipc__subject_native_pipe_small,
 	&ipc__subject_native_fifo,
+	&ipc__subject_ref_fifo,
 	&ipc__subject_native_msgpipe,
 };
 

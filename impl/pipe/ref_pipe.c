@@ -14,7 +14,9 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +43,7 @@
 #define PIPE_YIELD_AFTER_NS  2000LL       /* a spin yields the CPU past this */
 
 enum pipe_kind { PIPE_RD = 0, PIPE_WR = 1 }; /* a holder's role in the table is kind + 1 */
+#define PIPE_RDWR 2u /* a handle's kind only (a FIFO opened O_RDWR): both ends at once */
 
 struct pipe_ident {
 	uint64_t magic;
@@ -76,6 +79,10 @@ struct pipe_hdr {
 	/* One slot per process and kind, in the first table with room. */
 	alignas(IPC_HOTLINE) struct ipc_part hold[PIPE_HOLD_TABLES][IPC_PART_TABLE];
 	struct ipc_part ltab[2][IPC_PART_TABLE]; /* lock tokens of each side */
+	/* Named segments only (ref-fifo): opens[k] counts the opens of kind k
+	 * ever made (Linux's r_counter / w_counter), the word a blocking open
+	 * sleeps on until a partner comes. Zero and unused in an anonymous pipe. */
+	alignas(IPC_HOTLINE) _Atomic uint32_t opens[2];
 };
 
 _Static_assert(sizeof(struct pipe_hdr) <= PIPE_HDR_SIZE, "header exceeds its pages");
@@ -115,8 +122,13 @@ struct pipe_local {
 
 struct ipc_pipe {
 	struct pipe_local *pl;
-	uint32_t kind;
+	uint32_t kind; /* PIPE_RD, PIPE_WR or PIPE_RDWR */
 	_Atomic bool nonblock; /* per handle (spec/pipe.h) */
+	/* Named: a read end opened while no writer was there is not hung up
+	 * until a writer opens (Linux compares w_counter with the value seen at
+	 * open). meet: the partner's open count a blocking open waits past. */
+	bool quiet, alone;
+	uint32_t quiet_gen, meet_gen;
 };
 
 /* One call: what it works on and its wait budget. */
@@ -128,6 +140,9 @@ struct pipe_op {
 	bool nonblock;
 	bool spun;
 	bool have_deadline;
+	bool rdwr;  /* poll on a read-write handle: both ends' bits */
+	bool quiet; /* the handle's quiet flag: no HUP while opens[WR] == quiet_gen */
+	uint32_t quiet_gen;
 	size_t need; /* free bytes a writer (or poll on a write end) waits for */
 	int events;  /* poll: asked bits with ERR and HUP */
 	int64_t timeout;
@@ -689,18 +704,21 @@ static inline void op_unlock(struct pipe_op *op, size_t moved)
 	wake_other(op->hdr, op->kind, bits);
 }
 
-static inline int op_begin(struct ipc_pipe *h, struct pipe_op *op)
+static inline int op_begin(struct ipc_pipe *h, uint32_t kind, struct pipe_op *op)
 {
 	struct pipe_local *pl = h->pl;
-	uint64_t key = pl->id << 1 | h->kind;
+	uint64_t key = pl->id << 1 | kind;
 	struct tl_entry *e = &tl_cache[key % PIPE_TL_WAYS];
 
 	op->ctx = e->ctx;
 	if (IPC_UNLIKELY(e->key != key))
-		IPC_GUARD(ctx_lookup(pl, h->kind, &op->ctx));
+		IPC_GUARD(ctx_lookup(pl, kind, &op->ctx));
 	op->hdr = pl->hdr;
 	op->ring = pl->ring;
-	op->kind = h->kind;
+	op->kind = kind;
+	op->rdwr = h->kind == PIPE_RDWR;
+	op->quiet = h->quiet;
+	op->quiet_gen = h->quiet_gen;
 	op->nonblock = atomic_load_explicit(&h->nonblock, memory_order_relaxed);
 	op->timeout = op->nonblock ? 0 : -1;
 	op->spun = false;
@@ -988,11 +1006,11 @@ ssize_t ipc_pipe_ref_write(struct ipc_pipe *h, const void *buf, size_t len)
 {
 	struct pipe_op op;
 
-	IPC_ENSURE(h != NULL && h->kind == PIPE_WR, IPC_EBADF);
+	IPC_ENSURE(h != NULL && h->kind != PIPE_RD, IPC_EBADF);
 	if (len == 0)
 		return 0; /* Linux: even with no reader, and no SIGPIPE */
 	IPC_ENSURE(buf != NULL, -EFAULT);
-	IPC_GUARD(op_begin(h, &op));
+	IPC_GUARD(op_begin(h, PIPE_WR, &op));
 	writer_live_check(&op);
 	return write_loop(&op, buf, len > PIPE_MAX_RW ? PIPE_MAX_RW : len);
 }
@@ -1087,31 +1105,68 @@ ssize_t ipc_pipe_ref_read(struct ipc_pipe *h, void *buf, size_t len)
 {
 	struct pipe_op op;
 
-	IPC_ENSURE(h != NULL && h->kind == PIPE_RD, IPC_EBADF);
+	IPC_ENSURE(h != NULL && h->kind != PIPE_WR, IPC_EBADF);
 	if (len == 0)
 		return 0;
 	IPC_ENSURE(buf != NULL, -EFAULT);
-	IPC_GUARD(op_begin(h, &op));
+	IPC_GUARD(op_begin(h, PIPE_RD, &op));
 	return read_loop(&op, buf, len > PIPE_MAX_RW ? PIPE_MAX_RW : len);
 }
 
 /* ---- poll ------------------------------------------------------------------------------------ */
 
+/* A read end with no writer is hung up, unless it is a named read end opened
+ * while no writer was there and none has opened since (Linux: f_pipe !=
+ * w_counter), so a reader waiting for its first writer does not see HUP. */
+static bool hung_up(struct pipe_op *op)
+{
+	return writers_gone(op->hdr) &&
+	       !(op->quiet && atomic_load_explicit(&op->hdr->opens[PIPE_WR], memory_order_acquire) ==
+				  op->quiet_gen);
+}
+
 /* Linux's pipe_poll: a read end is IN with data, HUP with no writer; a
  * write end is OUT while a PIPE_BUF write fits (the kernel's "a page slot is
  * free"), ERR with no reader. */
-static int poll_mask(struct pipe_op *op)
+static int poll_mask_rd(struct pipe_op *op)
 {
-	if (op->kind == PIPE_RD)
-		return (data_now(op) ? IPC_PIPE_IN : 0) |
-		       (writers_gone(op->hdr) ? IPC_PIPE_HUP : 0);
+	return (data_now(op) ? IPC_PIPE_IN : 0) | (hung_up(op) ? IPC_PIPE_HUP : 0);
+}
+
+static int poll_mask_wr(struct pipe_op *op)
+{
 	return (room_now(op) >= IPC_PIPE_BUF ? IPC_PIPE_OUT : 0) |
 	       (kind_gone(op->hdr, PIPE_RD) ? IPC_PIPE_ERR : 0);
+}
+
+static int poll_mask(struct pipe_op *op)
+{
+	if (op->rdwr)
+		return poll_mask_rd(op) | poll_mask_wr(op);
+	return op->kind == PIPE_RD ? poll_mask_rd(op) : poll_mask_wr(op);
 }
 
 static bool poll_ready(struct pipe_op *op)
 {
 	return (poll_mask(op) & op->events) != 0;
+}
+
+/* A read-write handle's readiness changes on either sequence word; it polls
+ * in short naps on the readers' one (rare: only a FIFO opened O_RDWR). */
+static int rdwr_nap(struct pipe_op *op)
+{
+	int64_t now = ipc__now_ns(), deadline = op_deadline(op);
+	uint32_t v = atomic_load_explicit(&op->hdr->seq[PIPE_RD].v, memory_order_acquire);
+	int rc;
+
+	if (now >= deadline)
+		return IPC_ETIMEDOUT;
+	if (poll_ready(op))
+		return 0;
+	rc = ipc__futex_wait_intr(&op->hdr->seq[PIPE_RD].v, v,
+				  deadline - now > PIPE_SHORT_SLICE_NS ? now + PIPE_SHORT_SLICE_NS
+								       : deadline);
+	return rc == IPC_EINTR ? IPC_EINTR : 0;
 }
 
 int ipc_pipe_ref_poll(struct ipc_pipe *h, int events, int64_t timeout_ns)
@@ -1121,7 +1176,7 @@ int ipc_pipe_ref_poll(struct ipc_pipe *h, int events, int64_t timeout_ns)
 
 	IPC_ENSURE(h != NULL, IPC_EBADF);
 	IPC_ENSURE(timeout_ns >= -1, IPC_EINVAL);
-	IPC_GUARD(op_begin(h, &op));
+	IPC_GUARD(op_begin(h, h->kind == PIPE_WR ? PIPE_WR : PIPE_RD, &op));
 	op.events = events | IPC_PIPE_ERR | IPC_PIPE_HUP; /* never masked */
 	op.timeout = timeout_ns;
 	op.need = IPC_PIPE_BUF;
@@ -1130,7 +1185,7 @@ int ipc_pipe_ref_poll(struct ipc_pipe *h, int events, int64_t timeout_ns)
 			return poll_mask(&op) & op.events;
 		if (timeout_ns == 0)
 			return reap_now(op.hdr) ? poll_mask(&op) & op.events : 0;
-		rc = wait_peer(&op, poll_ready);
+		rc = op.rdwr ? rdwr_nap(&op) : wait_peer(&op, poll_ready);
 		if (rc == IPC_ETIMEDOUT)
 			return 0;
 		if (rc < 0)
@@ -1257,7 +1312,7 @@ int ipc_pipe_ref_set_capacity(struct ipc_pipe *h, size_t bytes)
 
 	IPC_ENSURE(h != NULL, IPC_EBADF);
 	IPC_GUARD(round_capacity(bytes, &cap));
-	IPC_GUARD(op_begin(h, &op));
+	IPC_GUARD(op_begin(h, h->kind == PIPE_WR ? PIPE_WR : PIPE_RD, &op));
 	op.nonblock = false; /* F_SETPIPE_SZ ignores O_NONBLOCK */
 	IPC_GUARD(both_lock(&op, &t));
 	rc = resize_locked(h->pl, cap);
@@ -1275,6 +1330,12 @@ int ipc_pipe_ref_get_capacity(struct ipc_pipe *h)
 }
 
 /* ---- handles --------------------------------------------------------------------------------- */
+
+/* Does a handle of kind hk (PIPE_RD, PIPE_WR, PIPE_RDWR) hold end k? */
+static bool kind_has(uint32_t hk, uint32_t k)
+{
+	return hk == k || hk == PIPE_RDWR;
+}
 
 static struct ipc_pipe *handle_new(struct pipe_local *pl, uint32_t kind, bool nonblock)
 {
@@ -1364,13 +1425,15 @@ static void reg_unlink(struct pipe_local *pl)
 int ipc_pipe_ref_close(struct ipc_pipe *h)
 {
 	struct pipe_local *pl;
+	uint32_t k;
 	bool last;
 
 	IPC_ENSURE(h != NULL, IPC_EBADF);
 	pl = h->pl;
 	pthread_mutex_lock(&reg_lock);
-	if (--pl->nh[h->kind] == 0)
-		kind_closed(pl, h->kind);
+	for (k = 0; k < 2; k++)
+		if (kind_has(h->kind, k) && --pl->nh[k] == 0)
+			kind_closed(pl, k);
 	last = !pl->nh[PIPE_RD] && !pl->nh[PIPE_WR];
 	if (last)
 		reg_unlink(pl);
@@ -1384,6 +1447,7 @@ int ipc_pipe_ref_close(struct ipc_pipe *h)
 int ipc_pipe_ref_dup(struct ipc_pipe *h, struct ipc_pipe **out)
 {
 	struct ipc_pipe *d;
+	uint32_t k;
 
 	IPC_ENSURE(h != NULL, IPC_EBADF);
 	IPC_ENSURE(out != NULL, IPC_EINVAL);
@@ -1391,8 +1455,11 @@ int ipc_pipe_ref_dup(struct ipc_pipe *h, struct ipc_pipe **out)
 	d = handle_new(h->pl, h->kind, atomic_load_explicit(&h->nonblock, memory_order_relaxed));
 	if (!d)
 		return IPC_ENOMEM;
+	d->quiet = h->quiet; /* one open file description in Linux */
+	d->quiet_gen = h->quiet_gen;
 	pthread_mutex_lock(&reg_lock);
-	h->pl->nh[h->kind]++;
+	for (k = 0; k < 2; k++)
+		h->pl->nh[k] += kind_has(h->kind, k);
 	pthread_mutex_unlock(&reg_lock);
 	*out = d;
 	return 0;
@@ -1467,31 +1534,203 @@ int ipc_pipe_ref_segment(struct ipc_pipe *h, void **base, size_t *len)
 	return 0;
 }
 
+/* ---- named segments (ref-fifo) --------------------------------------------------------------- */
+
+/* A fresh, empty file becomes a segment: sized, backed, header written. No
+ * end is open yet, so both kinds start gone: a reader finds end of file
+ * until a writer opens (Linux, FIFO-IO-3). */
+int ipc__pipe_ref_format(int fd)
+{
+	struct pipe_hdr *hdr;
+	void *p;
+
+	if (ftruncate(fd, (off_t)PIPE_FILE_SIZE) != 0)
+		return errno > 0 ? -errno : IPC_ENOMEM;
+	IPC_GUARD(ipc__shm_grow(fd, 0, PIPE_HDR_SIZE + IPC_PIPE_REF_DEFAULT_CAP));
+	p = mmap(NULL, PIPE_HDR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return IPC_ENOMEM;
+	hdr = p;
+	atomic_store_explicit(&hdr->gone[PIPE_RD], 1, memory_order_relaxed);
+	atomic_store_explicit(&hdr->gone[PIPE_WR], 1, memory_order_relaxed);
+	header_init(hdr, IPC_PIPE_REF_DEFAULT_CAP); /* magic last */
+	munmap(p, PIPE_HDR_SIZE);
+	return 0;
+}
+
+/* Map fd if it is a formatted segment (size first: mapping past the end of
+ * a shorter file would be a SIGBUS at the first look). -EINVAL otherwise. */
+static int named_map(int fd, struct pipe_local **out)
+{
+	struct pipe_local *pl;
+	struct stat st;
+	void *p;
+
+	if (fstat(fd, &st) != 0)
+		return errno > 0 ? -errno : IPC_EINVAL;
+	IPC_ENSURE(S_ISREG(st.st_mode) && (uint64_t)st.st_size == PIPE_FILE_SIZE, IPC_EINVAL);
+	pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return IPC_ENOMEM;
+	pl->fd = -1; /* the caller's until we succeed */
+	p = mmap(NULL, PIPE_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED) {
+		free(pl);
+		return IPC_ENOMEM;
+	}
+	pl->hdr = p;
+	pl->ring = (unsigned char *)p + PIPE_HDR_SIZE;
+	if (validate_ident(pl->hdr) < 0) {
+		local_free(pl);
+		return IPC_EINVAL;
+	}
+#ifdef MADV_POPULATE_WRITE
+	/* The file's pages are made writable now (a file system may sleep in
+	 * its first-write fault), not inside the first write. Best effort. */
+	(void)madvise(p, PIPE_HDR_SIZE + atomic_load_explicit(&pl->hdr->cap, memory_order_relaxed),
+		      MADV_POPULATE_WRITE);
+#endif
+	*out = pl;
+	return 0;
+}
+
+/* Opens of one file are serialised by flock: the kernel drops it when a
+ * holder dies, and the data path never takes it. */
+static int named_lock(int fd)
+{
+	while (flock(fd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return errno > 0 ? -errno : IPC_EINVAL;
+	return 0;
+}
+
+/* No end open anywhere (the dead reaped first): the FIFO is not in use and
+ * its old bytes go, as the kernel frees the pipe at the last close. head :=
+ * tail keeps both indexes monotonic, so no cached index is ever ahead. */
+static void named_reset_if_unused(struct pipe_hdr *hdr)
+{
+	uint64_t tail;
+
+	(void)reap_now(hdr);
+	if (holders_any(hdr, PIPE_RD) || holders_any(hdr, PIPE_WR))
+		return;
+	tail = atomic_load_explicit(&hdr->side[PIPE_WR].index, memory_order_acquire);
+	atomic_store_explicit(&hdr->side[PIPE_RD].index, tail, memory_order_release);
+}
+
+/* This open's holdings, under reg_lock: claim, clear the gone hint, count
+ * the open and wake the blocked openers of the other kind. A departer that
+ * scanned before our claim may still set the hint: that costs a scan, never
+ * a false EOF (the table confirms). */
+static int named_claim(struct pipe_local *pl, uint32_t hk)
+{
+	uint32_t k;
+	int rc = 0;
+
+	for (k = 0; k < 2 && rc == 0; k++)
+		if (kind_has(hk, k))
+			rc = hold_claim(pl->hdr, k, &pl->own[k]);
+	for (k = 0; k < 2; k++) {
+		if (rc < 0 || !kind_has(hk, k)) {
+			hold_release(pl->hdr, &pl->own[k]);
+			continue;
+		}
+		pl->nh[k] = 1;
+		atomic_store_explicit(&pl->hdr->gone[k], 0, memory_order_seq_cst);
+		ipc__futex_bump_wake_all(&pl->hdr->opens[k]);
+	}
+	if (rc < 0)
+		return rc;
+	pl->id = reg_next_id++;
+	pl->next = reg_list;
+	reg_list = pl;
+	return 0;
+}
+
+/* Under the open lock: reset an unused FIFO, refuse a non-blocking writer
+ * without reader, note whether the other kind is missing (the open count a
+ * blocking open waits past; a reader's HUP stays quiet), claim. The note
+ * comes first: once our claim wakes a waiting partner, it may write, close
+ * and leave (no lock needed) before we would look, and we would wait for a
+ * partner that already came. */
+static int named_enter(struct pipe_local *pl, struct ipc_pipe *h)
+{
+	struct pipe_hdr *hdr = pl->hdr;
+	uint32_t other = h->kind ^ 1;
+	int rc;
+
+	named_reset_if_unused(hdr);
+	if (h->kind == PIPE_WR && atomic_load_explicit(&h->nonblock, memory_order_relaxed) &&
+	    !holders_any(hdr, PIPE_RD))
+		return IPC_ENXIO;
+	if (h->kind != PIPE_RDWR) {
+		h->meet_gen = atomic_load_explicit(&hdr->opens[other], memory_order_acquire);
+		h->alone = !holders_any(hdr, other);
+		h->quiet = h->kind == PIPE_RD && h->alone;
+		h->quiet_gen = h->meet_gen;
+	}
+	pthread_mutex_lock(&reg_lock);
+	rc = named_claim(pl, h->kind);
+	pthread_mutex_unlock(&reg_lock);
+	return rc;
+}
+
+int ipc__pipe_ref_open_named(int fd, uint32_t ends, bool nonblock, struct ipc_pipe **out)
+{
+	uint32_t hk = ends == IPC__PIPE_REF_READ ? PIPE_RD
+		      : ends == IPC__PIPE_REF_WRITE ? PIPE_WR : PIPE_RDWR;
+	struct pipe_local *pl;
+	struct ipc_pipe *h;
+	int rc;
+
+	IPC_ENSURE(out != NULL && ends >= 1 && ends <= 3, IPC_EINVAL);
+	pthread_once(&reg_once, reg_init);
+	IPC_GUARD(named_map(fd, &pl));
+	h = handle_new(pl, hk, nonblock);
+	rc = h ? named_lock(fd) : IPC_ENOMEM;
+	if (rc == 0) {
+		rc = named_enter(pl, h);
+		(void)flock(fd, LOCK_UN);
+	}
+	if (rc < 0) {
+		free(h);
+		local_free(pl); /* pl->fd is still -1: fd stays the caller's */
+		return rc;
+	}
+	pl->fd = fd;
+	*out = h;
+	return 0;
+}
+
+/* A blocking open found no partner: sleep until the other kind's open count
+ * moves (a partner that opens and closes at once still releases us, as in
+ * Linux's wait_for_partner). Sliced: a partner killed between its count and
+ * its wake-up delays us a slice, never forever. */
+int ipc__pipe_ref_await_partner(struct ipc_pipe *h)
+{
+	_Atomic uint32_t *word;
+
+	IPC_ENSURE(h != NULL, IPC_EBADF);
+	if (!h->alone || h->kind == PIPE_RDWR)
+		return 0;
+	word = &h->pl->hdr->opens[h->kind ^ 1];
+	while (atomic_load_explicit(word, memory_order_acquire) == h->meet_gen)
+		if (ipc__futex_wait_intr(word, h->meet_gen, ipc__now_ns() + slice_ns()) == IPC_EINTR)
+			return IPC_EINTR;
+	h->alone = false;
+	return 0;
+}
+
 /* ---- the subject ----------------------------------------------------------------------------- */
 
-static const struct ipc_pipe_ops ref_pipe_ops = {
-    .create = ipc_pipe_ref_create,
-    .close = ipc_pipe_ref_close,
-    .read = ipc_pipe_ref_read,
-    .write = ipc_pipe_ref_write,
-    .set_nonblock = ipc_pipe_ref_set_nonblock,
-    .get_capacity = ipc_pipe_ref_get_capacity,
-    .set_capacity = ipc_pipe_ref_set_capacity,
-    .poll = ipc_pipe_ref_poll,
-    .fd = NULL,
-    .dup = ipc_pipe_ref_dup,
-    .unlink = NULL,
-    .validate = ipc_pipe_ref_validate,
-};
+static const struct ipc_pipe_ops ref_pipe_ops = IPC_PIPE_REF_OPS(ipc_pipe_ref_create, NULL);
 
 const struct ipc_subject ipc__subject_ref_pipe = {
     .abi_version = IPC_SUBJECT_ABI_VERSION,
     .struct_size = sizeof(struct ipc_subject),
     .name = "ref-pipe",
     .mechanism = IPC_MECH_PIPE,
-    .caps = IPC_PIPE_CAP_BLOCKING | IPC_PIPE_CAP_NONBLOCK | IPC_PIPE_CAP_CROSS_PROCESS |
-	    IPC_PIPE_CAP_CAPACITY | IPC_PIPE_CAP_POLL | IPC_PIPE_CAP_SIGPIPE |
-	    IPC_PIPE_CAP_PEER_DEATH | IPC_PIPE_CAP_DUP | IPC_PIPE_CAP_MULTI_WRITER,
+    .caps = IPC_PIPE_REF_CAPS,
     .ops = &ref_pipe_ops,
     .summary = "reference pipe: byte ring in a memfd, sticky robust side locks, "
 	       "fork-inherited ends counted per process, kill -9 safe, poll, resizable",
