@@ -4,10 +4,10 @@
 #   sh faults/run.sh short|full BUILD_DIR [SUBJECT]
 # short: the budget of `make test` (< 75 s); full: `make faults` (< ~4 min).
 # The shmbuf harnesses run on ref-shmbuf, the pipe harnesses (pipe_*) on
-# kernel descriptors, native-pipe and ref-pipe; SUBJECT= picks one subject
-# and only the harnesses of its mechanism.
+# kernel descriptors, native-pipe and ref-pipe, fifo_faults on native-fifo and
+# ref-fifo; SUBJECT= picks one subject and only the harnesses of its mechanism.
 # Exit status: 0 only if every harness passed and every failure point in
-# impl/ is covered by nth_sweep or pipe_nth_sweep.
+# impl/ is covered by nth_sweep, pipe_nth_sweep or fifo_faults.
 set -u
 mode=${1:-short}
 dir=${2:-build/faults}
@@ -24,12 +24,15 @@ esac
 args=$size
 shmbuf=yes
 pipe=yes
+fifo=yes
 case $subject in
 '') ;;
 */* | *.so) echo "faults: SUBJECT=$subject is an external object; harnesses take bundled names only" >&2; exit 2 ;;
 *)
 	args="$args --subject $subject"
-	if "$dir/pipe_io" --is-pipe "$subject"; then shmbuf=no; else pipe=no; fi ;;
+	if "$dir/fifo_faults" --is-fifo "$subject"; then shmbuf=no; pipe=no
+	elif "$dir/pipe_io" --is-pipe "$subject"; then shmbuf=no; fifo=no
+	else pipe=no; fifo=no; fi ;;
 esac
 
 fail=0
@@ -37,7 +40,8 @@ summary=
 
 # Every point compiled into impl/ must be one of the sweeps' points.
 check_points() {
-	known=$("$dir/nth_sweep" --list-points; "$dir/pipe_nth_sweep" --list-points)
+	known=$("$dir/nth_sweep" --list-points; "$dir/pipe_nth_sweep" --list-points
+		"$dir/fifo_faults" --list-points)
 	missing=
 	for p in $(grep -rhoE '"ipc/[a-z0-9_/]+"' impl --include='*.c' --include='*.h' |
 		grep -v '^impl/broken' | tr -d '"' | sort -u); do
@@ -80,6 +84,9 @@ if [ $pipe = yes ]; then
 	run pipe_eintr
 	run pipe_nth_sweep
 	run pipe_kill
+fi
+if [ $fifo = yes ]; then
+	run fifo_faults
 fi
 # Whatever a killed harness left behind under our prefix.
 rm -f /dev/shm/ipcspec-flt-* 2>/dev/null

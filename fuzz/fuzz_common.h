@@ -307,4 +307,42 @@ static inline int ipc_fuzz_replay_main(int argc, char **argv, int (*one)(const u
 
 #endif /* IPC_FUZZ_REPLAY */
 
+/* ---- leak checks of the differential targets ------------------------------ */
+
+static inline int ipc_fuzz_not_dot(const struct dirent *e)
+{
+	return e->d_name[0] != '.';
+}
+
+/* Open descriptors: the names in /proc/self/fd, less the one scandir() reads
+ * the directory through. */
+static inline int ipc_fuzz_count_fds(void)
+{
+	struct dirent **names;
+	int n = scandir("/proc/self/fd", &names, ipc_fuzz_not_dot, NULL);
+
+	if (n < 0)
+		return -1;
+	for (int k = 0; k < n; k++)
+		free(names[k]);
+	free(names);
+	return n - 1;
+}
+
+/* The first line of /proc/self/maps holding needle (into line), or NULL:
+ * once every channel is closed nothing of theirs may stay mapped. */
+static inline const char *ipc_fuzz_mapped(const char *needle, char *line, size_t len)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	const char *hit = NULL;
+
+	if (!f)
+		return NULL;
+	while (!hit && fgets(line, (int)len, f))
+		if (strstr(line, needle))
+			hit = line;
+	fclose(f);
+	return hit;
+}
+
 #endif

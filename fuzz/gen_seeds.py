@@ -311,6 +311,104 @@ PIPE = {
     + wedge(2) + ppoll(WR) + redge(9) + ppoll(WR) + drain(),
 }
 
+# ---- fifo_diff -----------------------------------------------------------------
+# Op byte = kind | arg << 3 (fifo_diff_fuzz.c). Paths a = 0, b = 1.
+(F_MKFIFO, F_OPEN, F_WRITE, F_READ, F_CLOSE, F_UNLINK, F_TRUNCATE, F_MISC) = range(8)
+O_RD, O_WR, O_RDWR, O_BAD = range(4)
+
+
+def fmk(p=0):
+    return bytes([F_MKFIFO | p << 3])
+
+
+def fopen_(p=0, acc=O_RD, nb=True, trunc=False):
+    return bytes([F_OPEN | (p | acc << 1 | int(nb) << 3 | int(trunc) << 4) << 3])
+
+
+def fw(slot, n):
+    return bytes([F_WRITE | slot << 3]) + plen(n)
+
+
+def fr(slot, n):
+    return bytes([F_READ | slot << 3]) + plen(n)
+
+
+def fclose_(slot):
+    return bytes([F_CLOSE | slot << 3])
+
+
+def funlink(p=0):
+    return bytes([F_UNLINK | p << 3])
+
+
+def ftrunc(p=0, hundred=False):
+    return bytes([F_TRUNCATE | (p | int(hundred) << 1) << 3])
+
+
+def fstat_(p=0):
+    return bytes([F_MISC | (0 | p << 2) << 3])
+
+
+def fdrain(slot):
+    return bytes([F_MISC | (1 | slot << 2) << 3])
+
+
+def fpoll(slot):
+    return bytes([F_MISC | (0 | slot << 2 | 16) << 3])
+
+
+FCLOSE_ALL = bytes([F_MISC | 2 << 3])
+
+
+def ffill(slot):
+    return bytes([F_MISC | (3 | slot << 2) << 3])
+
+
+FIFO = {
+    # FIFO-MAKE-1/2/5: stat, -EEXIST, -ENOENT in every mode, bad access mode.
+    "make": fstat_(0) + fopen_(0, O_RD) + fopen_(0, O_WR, False) + fopen_(0, O_RDWR, False)
+    + fmk(0) + fmk(0) + fstat_(0) + fstat_(1) + fopen_(0, O_BAD) + fopen_(1, O_BAD),
+    # FIFO-OPEN-4/5, IO-3, IO-2: reader alone reads EOF, -ENXIO, writer, -EAGAIN, EOF again.
+    "open_nonblock": fmk(0) + fopen_(1, O_WR) + fopen_(0, O_WR) + fopen_(0, O_RD) + fr(0, 10)
+    + fopen_(0, O_WR) + fr(0, 10) + fw(1, 100) + fr(0, 40) + fclose_(1) + fr(0, 100) + fr(0, 1),
+    # FIFO-RDWR-1/2: a read-write handle alone; a non-blocking writer then meets it.
+    "rdwr": fmk(1) + fopen_(1, O_RDWR, False) + fw(0, 50) + fr(0, 20) + fopen_(1, O_WR)
+    + fopen_(1, O_RD) + fw(1, 7) + fr(2, 100) + fr(2, 1) + fclose_(0) + fclose_(1) + fr(2, 1),
+    # FIFO-NAME-2: bytes left at the last close are gone at the next open.
+    "data_gone": fmk(0) + fopen_(0, O_RD) + fopen_(0, O_WR) + fw(1, 300) + fclose_(0)
+    + fclose_(1) + fopen_(0, O_RD) + fr(0, 300) + fopen_(0, O_WR) + fr(0, 300) + fw(1, 5)
+    + fr(0, 300),
+    # FIFO-NAME-3/4: unlink in use, -ENOENT, bytes still flow; made again: a new pipe.
+    "unlink_in_use": fmk(0) + fopen_(0, O_RDWR) + fw(0, 10) + funlink(0) + funlink(0)
+    + fopen_(0, O_RD) + fstat_(0) + fmk(0) + fopen_(0, O_RD) + fopen_(0, O_WR) + fw(2, 3)
+    + fr(1, 100) + fr(0, 100) + fclose_(0) + fr(1, 1),
+    # FIFO-NAME-5: every open reaches the same pipe; blocking opens that cannot wait.
+    "same_pipe": fmk(0) + fopen_(0, O_RD) + fopen_(0, O_WR) + fopen_(0, O_WR, False)
+    + fopen_(0, O_RD, False) + fw(1, 10) + fw(2, 20) + fr(3, 5) + fopen_(0, O_RD) + fr(4, 100)
+    + fclose_(1) + fclose_(2) + fr(3, 1) + fr(0, 1),
+    # FIFO-POLL-3 (write half), PIPE-SIG-2: -EPIPE once the last reader closed.
+    "epipe": fmk(0) + fopen_(0, O_RD) + fopen_(0, O_WR) + fw(1, 4096) + fclose_(0) + fw(1, 1)
+    + fw(1, 0) + fr(1, 5),
+    # FIFO-TRUNC-1/2: O_TRUNC ignored, truncate -EINVAL, bytes intact; -ENOENT without.
+    "truncate": fmk(0) + fopen_(0, O_RD) + fopen_(0, O_WR) + fw(1, 200) + ftrunc(0)
+    + ftrunc(0, True) + fopen_(0, O_RD, True, True) + fopen_(0, O_WR, False, True) + fr(2, 300)
+    + ftrunc(1) + funlink(0) + ftrunc(0),
+    # PIPE-ATOM-2/3, CAP-1 through a FIFO: fill, -EAGAIN, a partial large write.
+    "fill": fmk(1) + fopen_(1, O_RD) + fopen_(1, O_WR) + ffill(1) + fw(1, 1) + fr(0, 4095)
+    + fw(1, 4096) + fw(1, 4095) + fdrain(0) + fw(1, 65537) + fw(1, 4097) + fr(0, 1)
+    + fw(1, 8192) + fdrain(0),
+    # FIFO-POLL-1/2/3: quiet reader before any writer; HUP after one left; cleared by a new one.
+    "poll": fmk(0) + fopen_(0, O_RD) + fpoll(0) + fopen_(0, O_WR) + fpoll(0) + fpoll(1)
+    + fw(1, 10) + fpoll(0) + fclose_(1) + fpoll(0) + fr(0, 10) + fpoll(0) + fopen_(0, O_WR)
+    + fpoll(0) + fopen_(0, O_RD) + fclose_(1) + fpoll(2) + fpoll(0) + fclose_(0) + fclose_(2)
+    + fopen_(0, O_RDWR) + fopen_(0, O_WR) + fclose_(0) + fpoll(1),
+    # Two FIFOs side by side; close everything; the names stay.
+    "two_paths": fmk(0) + fmk(1) + fopen_(0, O_RDWR) + fopen_(1, O_RDWR) + fw(0, 9) + fw(1, 11)
+    + fr(0, 100) + fr(1, 100) + FCLOSE_ALL + fstat_(0) + fstat_(1) + fopen_(1, O_RD)
+    + fr(0, 1),
+}
+
+
 def write(target, seeds):
     d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -323,3 +421,4 @@ if __name__ == "__main__":
     write("shmbuf_ops", OPS)
     write("shmbuf_corrupt", CORRUPT)
     write("pipe_diff", PIPE)
+    write("fifo_diff", FIFO)

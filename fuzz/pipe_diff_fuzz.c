@@ -914,42 +914,22 @@ static void step(uint8_t op)
 
 /* ---- leaks -------------------------------------------------------------- */
 
-static int not_dot(const struct dirent *e) { return e->d_name[0] != '.'; }
-
-/* Open descriptors: the names in /proc/self/fd, less the one scandir() reads
- * the directory through. */
-static int count_fds(void)
-{
-	struct dirent **names;
-	int n = scandir("/proc/self/fd", &names, not_dot, NULL);
-
-	if (n < 0)
-		return -1;
-	for (int k = 0; k < n; k++)
-		free(names[k]);
-	free(names);
-	return n - 1;
-}
 
 /* Mappings of pipe memory once every pipe is closed: there must be none. */
 static void check_mappings(void)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
 	char line[512];
 
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "memfd:") || strstr(line, "/dev/shm/"))
-			IPC_FUZZ_FAIL("every pipe is closed but this is still mapped: %s", line);
-	fclose(f);
+	if (ipc_fuzz_mapped("memfd:", line, sizeof line) ||
+	    ipc_fuzz_mapped("/dev/shm/", line, sizeof line))
+		IPC_FUZZ_FAIL("every pipe is closed but this is still mapped: %s", line);
 }
 
 /* ---- one input ------------------------------------------------------------ */
 
 static int one(const uint8_t *data, size_t size)
 {
-	int fds = count_fds();
+	int fds = ipc_fuzz_count_fds();
 
 	R.in = (struct ipc_fuzz_in){.p = data, .n = size};
 	R.step = 0;
@@ -963,8 +943,8 @@ static int one(const uint8_t *data, size_t size)
 	}
 	R.step++;
 	finish_pipe();
-	if (count_fds() != fds)
-		IPC_FUZZ_FAIL("descriptor leak: %d open before the input, %d after", fds, count_fds());
+	if (ipc_fuzz_count_fds() != fds)
+		IPC_FUZZ_FAIL("descriptor leak: %d open before the input, %d after", fds, ipc_fuzz_count_fds());
 	if (++R.inputs % 256 == 1)
 		check_mappings();
 	return 0;

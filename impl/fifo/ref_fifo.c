@@ -75,7 +75,8 @@ static int ipc__fifo_make_unnamed(const char *path, uint32_t mode)
 	if (fd < 0)
 		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL ? 1
 										  : ipc__fifo_errno();
-	rc = ipc__pipe_ref_format(fd);
+	/* Failure point (fault builds only): formatting fails, nothing is named. */
+	rc = fiu_fail("ipc/fifo/create") ? IPC_ENOMEM : ipc__pipe_ref_format(fd);
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	if (rc == 0 && linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) != 0)
 		rc = ipc__fifo_errno();
@@ -93,7 +94,7 @@ static int ipc__fifo_make_named(const char *path, uint32_t mode)
 
 	if (fd < 0)
 		return ipc__fifo_errno();
-	rc = ipc__pipe_ref_format(fd);
+	rc = fiu_fail("ipc/fifo/create") ? IPC_ENOMEM : ipc__pipe_ref_format(fd);
 	if (rc < 0)
 		(void)unlink(path);
 	close(fd);
@@ -133,7 +134,8 @@ static int ipc__fifo_open_ends(const char *path, uint32_t ends, bool nonblock,
 
 	if (fd < 0)
 		return ipc__fifo_errno();
-	rc = ipc__pipe_ref_open_named(fd, ends, nonblock, out);
+	/* Failure point (fault builds only): the mapping fails, no end is opened. */
+	rc = fiu_fail("ipc/fifo/map") ? IPC_ENOMEM : ipc__pipe_ref_open_named(fd, ends, nonblock, out);
 	if (rc < 0)
 		close(fd);
 	return rc;
