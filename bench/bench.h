@@ -74,6 +74,8 @@ void bench_watch_child(pid_t pid);
 void bench_name_new(char *buf, size_t len, const struct ipc_shmbuf_ops *ops);
 /* The same for any mechanism: unlink (may be NULL) removes what create made. */
 void bench_name_new_fn(char *buf, size_t len, int (*unlink)(const char *name));
+/* A file-system path under $TMPDIR (or /tmp), registered the same way. */
+void bench_path_new_fn(char *buf, size_t len, int (*unlink)(const char *path));
 void bench_name_done(const char *name);
 void bench_name_forget(const char *name);
 int bench_shm_leftovers(void);
@@ -131,6 +133,11 @@ struct ipc_subject;
 /* The pipe subject called name: the registry's, else (for "ref-pipe") the
  * weak ipc__subject_ref_pipe; NULL when it is not built in. */
 const struct ipc_subject *bench_pipe_find(const char *name);
+/* The registry's subject of mechanism mech called name (ref-pipe as above).
+ * The two functions below also take a fifo subject (opened through its
+ * open(), used through its pipe view) and a msgpipe subject (one instance
+ * per direction, one message per write; size must then be 64). */
+const struct ipc_subject *bench_subject_find(uint32_t mech, const char *name);
 int bench_pipe_subject_tput(const struct bench_cfg *cfg, const struct ipc_subject *s, size_t size,
 			    struct bench_tput *out);
 int bench_pipe_subject_rtt(const struct bench_cfg *cfg, const struct ipc_subject *s, size_t size,
@@ -142,6 +149,7 @@ struct bench_row {
 	size_t size;
 	int n;                      /* trials */
 	bool is_rtt;
+	bool no_ref;                /* no reference subject of its mechanism exists yet */
 	double ips[BENCH_MAX_TRIALS]; /* items/s per trial (throughput) */
 	double p50[BENCH_MAX_TRIALS], p99[BENCH_MAX_TRIALS]; /* ns (ping-pong) */
 	double wait[BENCH_MAX_TRIALS]; /* share of the trial some task waited for a CPU */

@@ -5,7 +5,8 @@
  *               [--json PATH] [--smoke] [--only WORKLOAD|GROUP] [--size BYTES]
  *
  * Runs every workload at each of its sizes (shmbuf: 8, 64 and 4096 bytes;
- * pipe: writes of 64 B, 4 KiB and 64 KiB, messages of 1 and 64 B), subject
+ * pipe: writes of 64 B, 4 KiB and 64 KiB, messages of 1 and 64 B; fifo: writes
+ * of 64 B and 64 KiB, messages of 64 B; msgpipe: 64 B messages), subject
  * and baseline interleaved trial by trial (ABAB...), prints the table and the
  * acceptance ratios, writes JSON. Exit status: 0 when every item arrived in
  * order and every trial ran, 1 otherwise. Timings are reported, never gated on.
@@ -17,13 +18,17 @@
 #include <string.h>
 
 #include "bench.h"
+#include "fifo.h"
 #include "ipc_subject.h"
+#include "msgpipe.h"
 #include "pipe.h"
 
 struct bench_ctx {
 	struct bench_cfg cfg;
 	const struct ipc_shmbuf_ops *ops;
 	const struct ipc_subject *pipe, *native; /* pipe subject; its baseline native-pipe */
+	const struct ipc_subject *fifo, *fifo_native, *msgpipe; /* ref-fifo, native-fifo, native-msgpipe */
+	const struct ipc_subject *cur, *cur_base; /* subject and baseline of the cell being run */
 	int failures; /* trials that failed or delivered a wrong item */
 };
 
@@ -87,29 +92,30 @@ static int t_pipe_rtt(struct bench_ctx *x, size_t size, struct bench_row *row, i
 	return record_rtt(row, t, bench_pipe_rtt(&x->cfg, size, &r), &r);
 }
 
-/* The pipe subject (x->pipe) and native-pipe, through the same ops calls. */
-static int t_psub_tput(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
+/* The cell's subject (x->cur) and its baseline (x->cur_base), through the
+ * same ops calls: pipe, fifo and msgpipe subjects alike. */
+static int t_sub_tput(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
 {
 	struct bench_tput r = {0};
-	return record_tput(row, t, bench_pipe_subject_tput(&x->cfg, x->pipe, size, &r), &r);
+	return record_tput(row, t, bench_pipe_subject_tput(&x->cfg, x->cur, size, &r), &r);
 }
 
-static int t_pnat_tput(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
+static int t_base_tput(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
 {
 	struct bench_tput r = {0};
-	return record_tput(row, t, bench_pipe_subject_tput(&x->cfg, x->native, size, &r), &r);
+	return record_tput(row, t, bench_pipe_subject_tput(&x->cfg, x->cur_base, size, &r), &r);
 }
 
-static int t_psub_rtt(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
+static int t_sub_rtt(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
 {
 	struct bench_rtt r = {0};
-	return record_rtt(row, t, bench_pipe_subject_rtt(&x->cfg, x->pipe, size, &r), &r);
+	return record_rtt(row, t, bench_pipe_subject_rtt(&x->cfg, x->cur, size, &r), &r);
 }
 
-static int t_pnat_rtt(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
+static int t_base_rtt(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
 {
 	struct bench_rtt r = {0};
-	return record_rtt(row, t, bench_pipe_subject_rtt(&x->cfg, x->native, size, &r), &r);
+	return record_rtt(row, t, bench_pipe_subject_rtt(&x->cfg, x->cur_base, size, &r), &r);
 }
 
 /* ---- the matrix ------------------------------------------------------------ */
@@ -117,25 +123,30 @@ static int t_pnat_rtt(struct bench_ctx *x, size_t size, struct bench_row *row, i
 #define N_SIZES_MAX 3
 static const struct bench_workload {
 	const char *name, *group; /* --only takes either */
-	uint32_t mech;            /* whose subject: --subject (shmbuf) or --pipe-subject */
+	uint32_t mech;            /* whose subject: --subject (shmbuf), --pipe-subject, ref-fifo, native-msgpipe */
 	bool rtt, cross_process;
 	bench_trial_fn subject;
-	const char *baseline;
+	const char *baseline; /* NULL: no reference yet, the subject runs alone */
 	bench_trial_fn base;
 	size_t sizes[N_SIZES_MAX]; /* 0 ends the list */
 } workloads[] = {
 	{"2proc-throughput", "shmbuf", IPC_MECH_SHMBUF, false, true, t_shm_tput, "pipe", t_pipe_tput, {8, 64, 4096}},
 	{"1proc-throughput", "shmbuf", IPC_MECH_SHMBUF, false, false, t_shm_threads, "ck_ring", t_ck_tput, {8, 64, 4096}},
 	{"2proc-pingpong", "shmbuf", IPC_MECH_SHMBUF, true, true, t_shm_rtt, "pipe", t_pipe_rtt, {8, 64, 4096}},
-	{"pipe-throughput", "pipe", IPC_MECH_PIPE, false, true, t_psub_tput, "native-pipe", t_pnat_tput,
+	{"pipe-throughput", "pipe", IPC_MECH_PIPE, false, true, t_sub_tput, "native-pipe", t_base_tput,
 	 {64, 4096, 65536}},
-	{"pipe-pingpong", "pipe", IPC_MECH_PIPE, true, true, t_psub_rtt, "native-pipe", t_pnat_rtt, {1, 64}},
+	{"pipe-pingpong", "pipe", IPC_MECH_PIPE, true, true, t_sub_rtt, "native-pipe", t_base_rtt, {1, 64}},
+	{"fifo-throughput", "fifo", IPC_MECH_FIFO, false, true, t_sub_tput, "native-fifo", t_base_tput, {64, 65536}},
+	{"fifo-pingpong", "fifo", IPC_MECH_FIFO, true, true, t_sub_rtt, "native-fifo", t_base_rtt, {64}},
+	{"msgpipe-throughput", "msgpipe", IPC_MECH_MSGPIPE, false, true, t_sub_tput, NULL, NULL, {64}},
+	{"msgpipe-pingpong", "msgpipe", IPC_MECH_MSGPIPE, true, true, t_sub_rtt, NULL, NULL, {64}},
 };
 #define N_WORK (sizeof workloads / sizeof *workloads)
 
 static void row_init(struct bench_row *r, const char *subject, const struct bench_workload *w, size_t size)
 {
-	*r = (struct bench_row){.subject = subject, .workload = w->name, .size = size, .is_rtt = w->rtt};
+	*r = (struct bench_row){.subject = subject, .workload = w->name, .size = size, .is_rtt = w->rtt,
+				.no_ref = !w->baseline};
 	for (int i = 0; i < BENCH_MAX_TRIALS; i++)
 		r->ips[i] = r->p50[i] = r->p99[i] = r->wait[i] = r->cpu[i] = NAN;
 }
@@ -146,7 +157,7 @@ static void run_cell(struct bench_ctx *x, const struct bench_workload *w, size_t
 	fflush(stdout); /* keep the header ahead of the progress dots in a log */
 	fprintf(stderr, "bench: %-16s %4zu B ", w->name, size);
 	for (int t = 0; t < x->cfg.trials; t++) {
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < (w->base ? 2 : 1); k++) {
 			int64_t w0 = bench_cpu_wait_us(), t0 = bench_now_ns();
 			bench_watchdog_arm();
 			int rc = (k == 0 ? w->subject : w->base)(x, size, &rows[k], t);
@@ -165,14 +176,24 @@ static void run_cell(struct bench_ctx *x, const struct bench_workload *w, size_t
 static const struct ipc_subject *workload_subject(struct bench_ctx *x, const struct ipc_subject *s,
 						  const struct bench_workload *w)
 {
-	if (w->mech == IPC_MECH_PIPE) {
-		if (!x->pipe || !x->native)
+	static const struct {
+		uint32_t mech;
+		uint64_t cross; /* the mechanism's CROSS_PROCESS bit */
+	} mechs[] = {{IPC_MECH_PIPE, IPC_PIPE_CAP_CROSS_PROCESS},
+		     {IPC_MECH_FIFO, IPC_FIFO_CAP_CROSS_PROCESS},
+		     {IPC_MECH_MSGPIPE, IPC_MSGPIPE_CAP_CROSS_PROCESS}};
+	const struct ipc_subject *sub[] = {x->pipe, x->fifo, x->msgpipe}, *base[] = {x->native, x->fifo_native, NULL};
+	for (size_t i = 0; i < sizeof mechs / sizeof *mechs; i++) {
+		if (w->mech != mechs[i].mech)
+			continue;
+		if (!sub[i] || (w->baseline && !base[i]))
 			return NULL; /* said once, at start-up */
-		if (w->cross_process && !(x->pipe->caps & IPC_PIPE_CAP_CROSS_PROCESS)) {
-			printf("note: %s lacks CROSS_PROCESS: %s skipped\n", x->pipe->name, w->name);
+		if (w->cross_process && !(sub[i]->caps & mechs[i].cross)) {
+			printf("note: %s lacks CROSS_PROCESS: %s skipped\n", sub[i]->name, w->name);
 			return NULL;
 		}
-		return x->pipe;
+		x->cur = sub[i], x->cur_base = base[i];
+		return sub[i];
 	}
 	if (w->cross_process && !(s->caps & IPC_SHMBUF_CAP_CROSS_PROCESS)) {
 		printf("note: %s lacks CROSS_PROCESS: %s skipped\n", s->name, w->name);
@@ -181,7 +202,7 @@ static const struct ipc_subject *workload_subject(struct bench_ctx *x, const str
 	return s;
 }
 
-/* Fill rows (2 per workload and size); the number of rows filled. */
+/* Fill rows (2 per workload and size, 1 without a baseline); the number of rows filled. */
 static int run_all(struct bench_ctx *x, const struct ipc_subject *s, struct bench_row *rows)
 {
 	int n = 0;
@@ -196,10 +217,12 @@ static int run_all(struct bench_ctx *x, const struct ipc_subject *s, struct benc
 			if (x->cfg.size && x->cfg.size != w->sizes[j])
 				continue;
 			row_init(&rows[n], ws->name, w, w->sizes[j]);
-			row_init(&rows[n + 1], w->baseline, w, w->sizes[j]);
-			rows[n].base = &rows[n + 1];
+			if (w->baseline) {
+				row_init(&rows[n + 1], w->baseline, w, w->sizes[j]);
+				rows[n].base = &rows[n + 1];
+			}
 			run_cell(x, w, w->sizes[j], &rows[n]);
-			n += 2;
+			n += w->baseline ? 2 : 1;
 		}
 	}
 	return n;
@@ -296,7 +319,7 @@ int main(int argc, char **argv)
 	struct bench_ctx x = {0};
 	if (parse_args(argc, argv, &x.cfg) < 0) {
 		fprintf(stderr, "usage: %s [--subject NAME] [--pipe-subject NAME] [--trials N] [--time S] [--warm S] "
-				"[--rounds N] [--rtt-budget S] [--json PATH] [--smoke] [--only WORKLOAD|shmbuf|pipe] "
+				"[--rounds N] [--rtt-budget S] [--json PATH] [--smoke] [--only WORKLOAD|shmbuf|pipe|fifo|msgpipe] "
 				"[--size BYTES]\n", argv[0]);
 		return 2;
 	}
@@ -310,6 +333,13 @@ int main(int argc, char **argv)
 	if (!x.pipe || !x.native)
 		printf("note: no pipe subject named %s in this build (ref-pipe lives in impl/pipe/ref_pipe.c): "
 		       "the pipe workloads are skipped\n", x.pipe ? "native-pipe" : x.cfg.pipe_subject);
+	x.fifo = bench_subject_find(IPC_MECH_FIFO, "ref-fifo");
+	x.fifo_native = bench_subject_find(IPC_MECH_FIFO, "native-fifo");
+	x.msgpipe = bench_subject_find(IPC_MECH_MSGPIPE, "native-msgpipe");
+	if (!x.fifo || !x.fifo_native)
+		printf("note: ref-fifo or native-fifo not in this build: the fifo workloads are skipped\n");
+	if (!x.msgpipe)
+		printf("note: native-msgpipe not in this build: the msgpipe workloads are skipped\n");
 	print_cfg(&x.cfg, s, x.pipe);
 	bench_pin(0); /* this process is always the producer / pinger */
 	int n = run_all(&x, s, rows);

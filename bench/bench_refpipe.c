@@ -13,6 +13,10 @@
  * count must equal what the parent wrote. Ping-pong: a `size`-byte message
  * carrying its sequence number goes out on one pipe and comes back on the
  * other; end of file on the first pipe ends the child.
+ *
+ * The same code runs a fifo subject (opened through its open(), then used
+ * through its pipe view) and a msgpipe subject (one instance per direction,
+ * one message per write): see docs/bench.md, "FIFOs and message pipes".
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,7 +26,9 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "fifo.h"
 #include "ipc_subject.h"
+#include "msgpipe.h"
 #include "pipe.h"
 
 /* Until impl/pipe/ref_pipe.c is built in, this stays NULL (see bench_pipe_find). */
@@ -33,55 +39,129 @@ extern const struct ipc_subject ipc__subject_ref_pipe __attribute__((weak));
 #define READ_CLOCK_EVERY 64       /* reads between clock reads */
 #define WRITE_CLOCK_EVERY 64      /* writes between clock reads */
 
-const struct ipc_subject *bench_pipe_find(const char *name)
+const struct ipc_subject *bench_subject_find(uint32_t mech, const char *name)
 {
 	size_t n = 0;
 	const struct ipc_subject *list = ipc_registry_subjects(&n);
 	for (size_t i = 0; i < n; i++)
-		if (list[i].mechanism == IPC_MECH_PIPE && list[i].name && strcmp(list[i].name, name) == 0)
+		if (list[i].mechanism == mech && list[i].name && strcmp(list[i].name, name) == 0)
 			return list[i].ops ? &list[i] : NULL;
-	if (strcmp(name, "ref-pipe") == 0 && &ipc__subject_ref_pipe != NULL)
+	if (mech == IPC_MECH_PIPE && strcmp(name, "ref-pipe") == 0 && &ipc__subject_ref_pipe != NULL)
 		return &ipc__subject_ref_pipe;
 	return NULL;
 }
 
+const struct ipc_subject *bench_pipe_find(const char *name)
+{
+	return bench_subject_find(IPC_MECH_PIPE, name);
+}
+
+/* The pipe view: a FIFO's handles are pipe ends (spec/fifo.h). */
 static const struct ipc_pipe_ops *ops_of(const struct ipc_subject *s)
 {
+	if (s->mechanism == IPC_MECH_FIFO)
+		return ((const struct ipc_fifo_ops *)s->ops)->pipe;
 	return s->ops;
 }
 
-/* A name for create(); registered so the watchdog can unlink it. */
-static int pipe_create(const struct ipc_subject *s, char *name, size_t len, struct ipc_pipe **rd,
-		       struct ipc_pipe **wr)
+static const struct ipc_msgpipe_ops *msg_ops(const struct ipc_subject *s)
 {
-	const struct ipc_pipe_ops *ops = ops_of(s);
+	return s->mechanism == IPC_MECH_MSGPIPE ? s->ops : NULL;
+}
+
+/* ---- one end, whatever the mechanism: a pipe end or one msgpipe instance end ---- */
+
+static ssize_t end_read(const struct ipc_subject *s, void *end, void *buf, size_t len)
+{
+	const struct ipc_msgpipe_ops *m = msg_ops(s);
+	if (!m)
+		return ops_of(s)->read(end, buf, len);
+	ssize_t n = m->recv(end, buf, len);
+	return n == IPC_EOD ? 0 : n; /* the benchmark never sends an empty message */
+}
+
+static ssize_t end_write(const struct ipc_subject *s, void *end, const void *buf, size_t len)
+{
+	const struct ipc_msgpipe_ops *m = msg_ops(s);
+	return m ? m->send(end, buf, len) : ops_of(s)->write(end, buf, len);
+}
+
+/* A FIFO at a fresh path, opened with each end through the subject's open():
+ * the read end non-blocking first (so neither open waits), then made blocking. */
+static int fifo_create(const struct ipc_subject *s, char *path, size_t len, void **rd, void **wr)
+{
+	const struct ipc_fifo_ops *f = s->ops;
+	bench_path_new_fn(path, len, f->unlink);
+	int rc = f->mkfifo(path, 0600);
+	if (rc == 0)
+		rc = f->open(path, IPC_FIFO_RDONLY | IPC_FIFO_NONBLOCK, (struct ipc_pipe **)rd);
+	if (rc == 0)
+		rc = f->open(path, IPC_FIFO_WRONLY, (struct ipc_pipe **)wr);
+	if (rc == 0)
+		rc = f->pipe->set_nonblock(*rd, 0);
+	return rc;
+}
+
+/* One msgpipe instance: the client end writes, the server's end reads. */
+static int msgpipe_create(const struct ipc_subject *s, char *name, size_t len, void **rd, void **wr)
+{
+	const struct ipc_msgpipe_ops *m = s->ops;
+	struct ipc_msgpipe_attr attr = {.flags = 0, .max_msg = 0};
+	struct ipc_msgpipe_server *srv = NULL;
+	bench_name_new_fn(name, len, m->unlink);
+	int rc = m->create(name, &attr, &srv);
+	if (rc == 0)
+		rc = m->connect(name, &attr, (struct ipc_msgpipe **)wr);
+	if (rc == 0)
+		rc = m->accept(srv, 1000000000, (struct ipc_msgpipe **)rd);
+	if (srv) {
+		int r = m->server_close(srv);
+		rc = rc < 0 ? rc : r;
+	}
+	return rc;
+}
+
+/* A name for create(); registered so the watchdog can unlink it. */
+static int pipe_create(const struct ipc_subject *s, char *name, size_t len, void **rd, void **wr)
+{
 	struct ipc_pipe_attr attr = {.flags = 0, .capacity = 0}; /* the subject's default, as a user gets it */
-	bench_name_new_fn(name, len, ops->unlink);
-	int rc = ops->create(name, &attr, rd, wr);
+	int (*rm)(const char *);
+	int rc;
+	if (s->mechanism == IPC_MECH_FIFO) {
+		rm = ((const struct ipc_fifo_ops *)s->ops)->unlink;
+		rc = fifo_create(s, name, len, rd, wr);
+	} else if (s->mechanism == IPC_MECH_MSGPIPE) {
+		rm = msg_ops(s)->unlink;
+		rc = msgpipe_create(s, name, len, rd, wr);
+	} else {
+		rm = ops_of(s)->unlink;
+		bench_name_new_fn(name, len, rm);
+		rc = ops_of(s)->create(name, &attr, (struct ipc_pipe **)rd, (struct ipc_pipe **)wr);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "bench: %s create: %s\n", s->name, ipc_strerror(rc));
 		bench_name_forget(name);
-		if (ops->unlink)
-			ops->unlink(name); /* whatever a failed create left behind */
+		if (rm)
+			rm(name); /* whatever a failed create left behind */
 		name[0] = 0;
 	}
 	return rc;
 }
 
-static void pipe_close(const struct ipc_subject *s, struct ipc_pipe **end, int *rc)
+static void pipe_close(const struct ipc_subject *s, void **end, int *rc)
 {
 	if (*end) {
-		int r = ops_of(s)->close(*end);
+		int r = msg_ops(s) ? msg_ops(s)->close(*end) : ops_of(s)->close(*end);
 		if (r < 0 && *rc == 0)
 			*rc = r;
 		*end = NULL;
 	}
 }
 
-static int write_all(const struct ipc_pipe_ops *ops, struct ipc_pipe *wr, const void *buf, size_t len)
+static int write_all(const struct ipc_subject *s, void *wr, const void *buf, size_t len)
 {
 	for (size_t put = 0; put < len;) {
-		ssize_t n = ops->write(wr, (const char *)buf + put, len - put);
+		ssize_t n = end_write(s, wr, (const char *)buf + put, len - put);
 		if (n < 0 && n != -EINTR)
 			return (int)n;
 		put += n > 0 ? (size_t)n : 0;
@@ -90,11 +170,11 @@ static int write_all(const struct ipc_pipe_ops *ops, struct ipc_pipe *wr, const 
 }
 
 /* Exactly len bytes; 0 at end of file before the first byte, -EPIPE after it. */
-static ssize_t read_exact(const struct ipc_pipe_ops *ops, struct ipc_pipe *rd, void *buf, size_t len)
+static ssize_t read_exact(const struct ipc_subject *s, void *rd, void *buf, size_t len)
 {
 	size_t got = 0;
 	while (got < len) {
-		ssize_t n = ops->read(rd, (char *)buf + got, len - got);
+		ssize_t n = end_read(s, rd, (char *)buf + got, len - got);
 		if (n == 0)
 			return got == 0 ? 0 : -EPIPE;
 		if (n < 0 && n != -EINTR)
@@ -152,7 +232,7 @@ struct tput_arg {
 	const struct bench_cfg *cfg;
 	const struct ipc_subject *s;
 	size_t size;
-	struct ipc_pipe *rd, *wr;
+	void *rd, *wr; /* struct ipc_pipe, or struct ipc_msgpipe for msgpipe */
 };
 
 /* What the reader sends back (bench_child_main allows 256 bytes). */
@@ -166,7 +246,6 @@ struct tput_result {
 
 static int tput_reader_loop(const struct tput_arg *a, unsigned char *buf, struct tput_result *r)
 {
-	const struct ipc_pipe_ops *ops = ops_of(a->s);
 	struct reader_state st = {.full = a->cfg->verify_all};
 	int64_t first = 0, mark_t = 0;
 	uint64_t mark_b = 0;
@@ -175,7 +254,7 @@ static int tput_reader_loop(const struct tput_arg *a, unsigned char *buf, struct
 	int64_t cpu0 = bench_thread_cpu_ns();
 	line_pattern(st.pattern);
 	for (;;) {
-		ssize_t n = ops->read(a->rd, buf + have, BENCH_PIPE_READ);
+		ssize_t n = end_read(a->s, a->rd, buf + have, BENCH_PIPE_READ);
 		if (n == 0)
 			break;
 		if (n < 0) {
@@ -229,7 +308,6 @@ static int tput_reader(void *arg, int ready_fd, void *out, size_t outlen)
 /* Write for duration_ns; the number of writes, or a negative errno. */
 static int64_t tput_writer(const struct tput_arg *a, int64_t duration_ns)
 {
-	const struct ipc_pipe_ops *ops = ops_of(a->s);
 	unsigned char *buf = aligned_alloc(LINE, a->size);
 	int64_t end = bench_now_ns() + duration_ns, k = 0;
 	if (!buf)
@@ -240,7 +318,7 @@ static int64_t tput_writer(const struct tput_arg *a, int64_t duration_ns)
 		if (k % WRITE_CLOCK_EVERY == 0 && bench_now_ns() >= end)
 			break;
 		stream_stamp(buf, a->size, (uint64_t)k * a->size);
-		int rc = write_all(ops, a->wr, buf, a->size);
+		int rc = write_all(a->s, a->wr, buf, a->size);
 		if (rc < 0) {
 			free(buf);
 			return rc;
@@ -256,7 +334,7 @@ int bench_pipe_subject_tput(const struct bench_cfg *cfg, const struct ipc_subjec
 	struct tput_arg a = {.cfg = cfg, .s = s, .size = size};
 	struct tput_result r = {0};
 	struct bench_child c = {.pid = -1};
-	char name[64];
+	char name[256];
 	int64_t writes = -1, cpu = 0;
 	*out = (struct bench_tput){0};
 	if (size % LINE || size == 0)
@@ -297,7 +375,7 @@ struct rtt_arg {
 	const struct bench_cfg *cfg;
 	const struct ipc_subject *s;
 	size_t size;
-	struct ipc_pipe *rd[2], *wr[2]; /* [0] parent to child, [1] child to parent */
+	void *rd[2], *wr[2]; /* [0] parent to child, [1] child to parent */
 };
 
 /* The message of round i: its sequence number in the first and the last 8
@@ -327,7 +405,6 @@ static int rtt_echo(void *arg, int ready_fd, void *out, size_t outlen)
 {
 	struct rtt_arg *a = arg;
 	struct rtt_child_result *r = out;
-	const struct ipc_pipe_ops *ops = ops_of(a->s);
 	unsigned char *buf = malloc(2 * a->size);
 	int rc = 0;
 	(void)outlen;
@@ -339,14 +416,14 @@ static int rtt_echo(void *arg, int ready_fd, void *out, size_t outlen)
 		rc = bench_child_ready(ready_fd);
 	int64_t cpu0 = bench_thread_cpu_ns();
 	for (uint64_t i = 0; rc == 0; i++) {
-		ssize_t n = read_exact(ops, a->rd[0], buf, a->size);
+		ssize_t n = read_exact(a->s, a->rd[0], buf, a->size);
 		if (n <= 0) {
 			rc = (int)n; /* 0: end of file, the normal end */
 			break;
 		}
 		if (!msg_ok(buf, a->size, i, buf + a->size) && ++r->errors <= 3)
 			fprintf(stderr, "bench: echo: message %llu is wrong\n", (unsigned long long)i);
-		rc = write_all(ops, a->wr[1], buf, a->size);
+		rc = write_all(a->s, a->wr[1], buf, a->size);
 		r->rounds++;
 	}
 	r->cpu_ns = bench_thread_cpu_ns() - cpu0;
@@ -360,7 +437,6 @@ static int rtt_echo(void *arg, int ready_fd, void *out, size_t outlen)
 static int rtt_ping(struct rtt_arg *a, int64_t *samples, uint64_t *sent, uint64_t *errors)
 {
 	const struct bench_cfg *cfg = a->cfg;
-	const struct ipc_pipe_ops *ops = ops_of(a->s);
 	unsigned char *m = malloc(3 * a->size);
 	int64_t end = INT64_MAX;
 	int k = 0, rc = 0;
@@ -371,8 +447,8 @@ static int rtt_ping(struct rtt_arg *a, int64_t *samples, uint64_t *sent, uint64_
 			end = bench_now_ns() + cfg->rtt_budget_ns;
 		msg_stamp(m, a->size, i);
 		int64_t t0 = bench_now_ns();
-		rc = write_all(ops, a->wr[0], m, a->size);
-		ssize_t n = rc < 0 ? rc : read_exact(ops, a->rd[1], m + a->size, a->size);
+		rc = write_all(a->s, a->wr[0], m, a->size);
+		ssize_t n = rc < 0 ? rc : read_exact(a->s, a->rd[1], m + a->size, a->size);
 		int64_t t1 = bench_now_ns();
 		*sent = i + 1;
 		if (n <= 0) {
@@ -394,7 +470,7 @@ int bench_pipe_subject_rtt(const struct bench_cfg *cfg, const struct ipc_subject
 	struct rtt_arg a = {.cfg = cfg, .s = s, .size = size};
 	struct rtt_child_result child = {0};
 	struct bench_child c = {.pid = -1};
-	char name[2][64] = {"", ""};
+	char name[2][256] = {"", ""};
 	int64_t *samples = malloc(sizeof *samples * (size_t)cfg->rounds);
 	uint64_t sent = 0;
 	int64_t cpu = 0;

@@ -47,7 +47,7 @@ static void print_ratio(const struct bench_row *r)
 	double q[BENCH_MAX_TRIALS];
 	int n = bench_ratios(r, q);
 	if (n == 0) {
-		printf("  (baseline)\n");
+		printf(r->no_ref ? "  (no reference yet)\n" : "  (baseline)\n");
 		return;
 	}
 	printf("  %.3g [%.3g-%.3g] vs %s\n", bench_median(q, n), bench_min(q, n), bench_max(q, n), r->base->subject);

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,7 +63,7 @@ int bench_pin(int which)
 /* ---- names and the watchdog ------------------------------------------------ */
 
 /* The names of the current trial, so a hung trial still removes them. */
-static char g_names[2][64];
+static char g_names[2][256];
 static int (*g_name_unlink[2])(const char *name); /* NULL: nothing to unlink */
 static volatile pid_t g_child;
 
@@ -71,10 +72,11 @@ void bench_name_new(char *buf, size_t len, const struct ipc_shmbuf_ops *ops)
 	bench_name_new_fn(buf, len, ops->unlink);
 }
 
-void bench_name_new_fn(char *buf, size_t len, int (*unlink)(const char *name))
+/* A fresh name under prefix ("" for a harness name, a directory for a path). */
+static void name_new(char *buf, size_t len, const char *prefix, int (*unlink)(const char *name))
 {
 	static unsigned n;
-	snprintf(buf, len, "/ipcspec-bench-%d-%u", (int)getpid(), n++);
+	snprintf(buf, len, "%s/ipcspec-bench-%d-%u", prefix, (int)getpid(), n++);
 	for (int i = 0; i < 2; i++) {
 		if (g_names[i][0] == 0) {
 			snprintf(g_names[i], sizeof g_names[i], "%s", buf);
@@ -82,6 +84,17 @@ void bench_name_new_fn(char *buf, size_t len, int (*unlink)(const char *name))
 			return;
 		}
 	}
+}
+
+void bench_name_new_fn(char *buf, size_t len, int (*unlink)(const char *name))
+{
+	name_new(buf, len, "", unlink);
+}
+
+void bench_path_new_fn(char *buf, size_t len, int (*unlink)(const char *path))
+{
+	const char *dir = getenv("TMPDIR");
+	name_new(buf, len, dir && *dir ? dir : "/tmp", unlink);
 }
 
 /* Unlink name (once every party is attached: the handles keep working and

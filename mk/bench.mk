@@ -4,6 +4,7 @@
 #                     pipe streams checked byte by byte)
 #   BENCH_ARGS='--subject textbook-shmbuf --trials 7' make bench
 #   BENCH_ARGS='--only pipe' make bench    the pipe workloads alone (ref-pipe vs native-pipe)
+#   BENCH_ARGS='--only fifo' make bench    ref-fifo vs native-fifo; '--only msgpipe': native-msgpipe alone
 # Always -O2, whatever OPT says: a benchmark of a -O0 build measures nothing.
 
 BENCH_DIR := $(BUILD)/bench
