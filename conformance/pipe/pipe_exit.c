@@ -69,16 +69,24 @@ Test(pipe, PIPE_FORK_2__reaped_writer_child_is_end_of_file_for_a_nonblocking_rea
 	EXPECT_RC(OPS->read(rd, buf, sizeof buf), 0);
 }
 
-Test(pipe, PIPE_FORK_3__after_the_reader_child_is_reaped_a_write_fails_epipe)
+/* A child that holds the only read end until told to exit; SIGPIPE ignored. */
+static struct ipct_party *start_only_reader(struct exit_arg *a, struct ipc_pipe **wr)
 {
-	IPCT_REQUIRE(IPC_PIPE_CAP_CROSS_PROCESS | IPC_PIPE_CAP_EXIT_CLOSE);
-	struct ipc_pipe *rd, *wr;
-	struct exit_arg *a = ipct_shared(sizeof *a);
-	SAFE_PIPE(&rd, &wr);
+	struct ipc_pipe *rd;
+	SAFE_PIPE(&rd, wr);
 	*a = (struct exit_arg){ .keep = rd, .go = ipct_event_new() };
 	struct ipct_party *p = ipct_process_start(hold_then_exit, a);
 	SAFE_CLOSE(rd); /* the child's copy is the one reader left */
 	ipct_signal_ignore(SIGPIPE);
+	return p;
+}
+
+Test(pipe, PIPE_FORK_3__after_the_reader_child_is_reaped_a_write_fails_epipe)
+{
+	IPCT_REQUIRE(IPC_PIPE_CAP_CROSS_PROCESS | IPC_PIPE_CAP_EXIT_CLOSE);
+	struct ipc_pipe *wr;
+	struct exit_arg *a = ipct_shared(sizeof *a);
+	struct ipct_party *p = start_only_reader(a, &wr);
 	EXPECT_RC(OPS->write(wr, "x", 1), 1); /* the child is alive */
 	ipct_event_set(a->go);
 	EXPECT_RC(ipct_party_wait(p, 5000), 0); /* exited and reaped, never read */
@@ -89,13 +97,9 @@ Test(pipe, PIPE_FORK_3__after_the_reader_child_is_reaped_a_write_fails_epipe)
 Test(pipe, PIPE_FORK_4__after_the_reader_child_is_reaped_writes_fail_epipe_within_a_second)
 {
 	IPCT_REQUIRE(IPC_PIPE_CAP_CROSS_PROCESS | IPC_PIPE_CAP_BLOCKING);
-	struct ipc_pipe *rd, *wr;
+	struct ipc_pipe *wr;
 	struct exit_arg *a = ipct_shared(sizeof *a);
-	SAFE_PIPE(&rd, &wr);
-	*a = (struct exit_arg){ .keep = rd, .go = ipct_event_new() };
-	struct ipct_party *p = ipct_process_start(hold_then_exit, a);
-	SAFE_CLOSE(rd);
-	ipct_signal_ignore(SIGPIPE);
+	struct ipct_party *p = start_only_reader(a, &wr);
 	ipct_event_set(a->go);
 	EXPECT_RC(ipct_party_wait(p, 5000), 0);
 	/* Blocking writes: one that fills the pipe must be released too. */
