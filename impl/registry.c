@@ -14,6 +14,7 @@ extern const struct ipc_subject ipc__subject_native_pipe_small;
 extern const struct ipc_subject ipc__subject_native_fifo;
 extern const struct ipc_subject ipc__subject_ref_fifo;
 extern const struct ipc_subject ipc__subject_native_msgpipe;
+extern const struct ipc_subject ipc__subject_ref_msgpipe;
 
 static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_ref_shmbuf,
@@ -27,6 +28,7 @@ static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_native_fifo,
 	&ipc__subject_ref_fifo,
 	&ipc__subject_native_msgpipe,
+	&ipc__subject_ref_msgpipe,
 };
 
 #define REGISTRY_N (sizeof registry__bundled / sizeof *registry__bundled)

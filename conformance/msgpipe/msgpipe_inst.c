@@ -92,12 +92,16 @@ static int child_client(void *argp)
 	struct ipc_msgpipe_attr attr = { 0, 0 };
 	struct ipc_msgpipe *h;
 	char buf[32];
-	if (CHILD_OPS->connect(name, &attr, &h) != 0 || CHILD_OPS->send(h, "child", 5) != 5)
+	if (CHILD_OPS->connect(name, &attr, &h) != 0)
 		return 1;
-	ssize_t n = CHILD_OPS->recv(h, buf, sizeof buf);
-	if (n < 0 || CHILD_OPS->send(h, buf, (size_t)n) != n)
-		return 2;
-	return CHILD_OPS->recv(h, buf, sizeof buf) == IPC_EOD ? 0 : 3;
+	int rc = CHILD_OPS->send(h, "child", 5) != 5 ? 1 : 0;
+	ssize_t n = rc ? 0 : CHILD_OPS->recv(h, buf, sizeof buf);
+	if (!rc && (n < 0 || CHILD_OPS->send(h, buf, (size_t)n) != n))
+		rc = 2;
+	if (!rc && CHILD_OPS->recv(h, buf, sizeof buf) != IPC_EOD)
+		rc = 3;
+	CHILD_OPS->close(h); /* the handle's memory: valgrind checks the child too */
+	return rc;
 }
 
 Test(msgpipe, MSGPIPE_INST_4__a_client_in_another_process_connects_by_name)

@@ -114,7 +114,22 @@ void ipc__shm_reclaim(int fd, uint64_t off, uint64_t len);
  * process share a mapping (so ThreadSanitizer sees one address per word).
  * populate pre-faults the pages; otherwise the span is MAP_NORESERVE. */
 int ipc__shm_map(int fd, size_t len, bool populate, void **base) IPC_MUST_USE;
+/* The same for [off, off + len) of fd (off a multiple of the page size):
+ * several regions of one file, each mapped once per process. */
+int ipc__shm_map_at(int fd, uint64_t off, size_t len, bool populate, void **base) IPC_MUST_USE;
 void ipc__shm_unmap(void *base, size_t len);
+
+/* ---- named files (namefile.c) ---------------------------------------------- */
+
+/* Create path exclusively, a regular file of mode (under the umask) that
+ * format(fd, arg) fills before the name appears: -EEXIST when path exists
+ * (whatever it is), format's error (nothing named), or 0. */
+typedef int (*ipc__format_fn)(int fd, void *arg);
+int ipc__file_create(const char *path, uint32_t mode, ipc__format_fn format, void *arg) IPC_MUST_USE;
+
+/* The path of a harness name ("/ipcspec-…", one component) under $TMPDIR,
+ * else /tmp: -EINVAL for another shape, -ENAMETOOLONG when it does not fit. */
+int ipc__tmp_path(const char *name, char *path, size_t len) IPC_MUST_USE;
 
 /* ---- processes ----------------------------------------------------------- */
 
@@ -171,6 +186,12 @@ static inline pid_t ipc__part_pid(uint64_t w) { return (pid_t)(uint32_t)(w >> 32
 /* Claim a free slot for role (1..3) for this process: its index and lock
  * token (never 0). -EUSERS when full (after reaping the dead once). */
 int ipc__ptab_claim(struct ipc_part *tab, uint32_t role, uint32_t *idx, uint32_t *token) IPC_MUST_USE;
+
+/* The same in the name of another live process (pid, start): a slot held
+ * for it until it adopts the slot (ipc__ptab_adopt with from = its own pid
+ * confirms it) or dies and is reaped. */
+int ipc__ptab_claim_as(struct ipc_part *tab, uint32_t role, pid_t pid, uint64_t start,
+		       uint32_t *idx, uint32_t *token) IPC_MUST_USE;
 
 /* Free the caller's own slot (detach). */
 void ipc__ptab_release(struct ipc_part *tab, uint32_t idx, uint32_t token);

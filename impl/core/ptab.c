@@ -25,11 +25,11 @@ static bool part_present(uint64_t w)
 	return st == IPC_PART_CLAIMING || st == IPC_PART_LIVE;
 }
 
-static bool try_claim(struct ipc_part *p, uint32_t role, uint32_t *gen_out)
+static bool try_claim(struct ipc_part *p, uint32_t role, pid_t pid, uint64_t start,
+		      uint32_t *gen_out)
 {
 	uint64_t w = atomic_load_explicit(&p->word, memory_order_relaxed);
 	uint32_t gen = next_gen(ipc__part_gen(w));
-	pid_t pid = ipc__self_pid();
 
 	if (ipc__part_status(w) != IPC_PART_FREE)
 		return false;
@@ -41,7 +41,7 @@ static bool try_claim(struct ipc_part *p, uint32_t role, uint32_t *gen_out)
 	if (!atomic_compare_exchange_strong_explicit(&p->word, &w, claiming, memory_order_acq_rel,
 						     memory_order_relaxed))
 		return false;
-	atomic_store_explicit(&p->start, ipc__self_start(), memory_order_relaxed);
+	atomic_store_explicit(&p->start, start, memory_order_relaxed);
 	/* A CAS, not a store: a reaper that wrongly judged the claim dead has
 	 * freed (and maybe re-issued) the slot; then this claim is void.
 	 * release: the start time is visible to whoever sees LIVE. */
@@ -55,12 +55,18 @@ static bool try_claim(struct ipc_part *p, uint32_t role, uint32_t *gen_out)
 
 int ipc__ptab_claim(struct ipc_part *tab, uint32_t role, uint32_t *idx, uint32_t *token)
 {
+	return ipc__ptab_claim_as(tab, role, ipc__self_pid(), ipc__self_start(), idx, token);
+}
+
+int ipc__ptab_claim_as(struct ipc_part *tab, uint32_t role, pid_t pid, uint64_t start,
+		       uint32_t *idx, uint32_t *token)
+{
 	uint32_t i, gen;
 	int pass;
 
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < IPC_PART_TABLE; i++) {
-			if (try_claim(&tab[i], role, &gen)) {
+			if (try_claim(&tab[i], role, pid, start, &gen)) {
 				*idx = i;
 				*token = i | (gen & IPC_TOKEN_GEN_MASK) << IPC_TOKEN_IDX_BITS;
 				return 0;

@@ -140,6 +140,7 @@ struct map_entry {
 	struct map_entry *next;
 	dev_t dev;
 	ino_t ino;
+	uint64_t off;
 	void *base;
 	size_t len;
 	unsigned refs;
@@ -154,39 +155,41 @@ static void map_prepare(void) { pthread_mutex_lock(&map_lock); }
 static void map_after(void) { pthread_mutex_unlock(&map_lock); }
 static void map_init(void) { pthread_atfork(map_prepare, map_after, map_after); }
 
-static void *map_fresh(int fd, size_t len, bool populate)
+static void *map_fresh(int fd, uint64_t off, size_t len, bool populate)
 {
 	int flags = MAP_SHARED | (populate ? MAP_POPULATE : MAP_NORESERVE);
 	void *p;
 
 	fiu_return_on("ipc/shm/map", NULL);
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, 0);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, (off_t)off);
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static struct map_entry *map_find(dev_t dev, ino_t ino, size_t len)
+static struct map_entry *map_find(dev_t dev, ino_t ino, uint64_t off, size_t len)
 {
 	struct map_entry *e;
 
 	for (e = map_list; e; e = e->next)
-		if (e->dev == dev && e->ino == ino && e->len == len)
+		if (e->dev == dev && e->ino == ino && e->off == off && e->len == len)
 			return e;
 	return NULL;
 }
 
-static int map_new(int fd, const struct stat *st, size_t len, bool populate, void **base)
+static int map_new(int fd, const struct stat *st, uint64_t off, size_t len, bool populate,
+		   void **base)
 {
 	struct map_entry *e = calloc(1, sizeof(*e));
 
 	if (!e)
 		return IPC_ENOMEM;
-	e->base = map_fresh(fd, len, populate);
+	e->base = map_fresh(fd, off, len, populate);
 	if (!e->base) {
 		free(e);
 		return IPC_ENOMEM;
 	}
 	e->dev = st->st_dev;
 	e->ino = st->st_ino;
+	e->off = off;
 	e->len = len;
 	e->refs = 1;
 	e->next = map_list;
@@ -197,6 +200,11 @@ static int map_new(int fd, const struct stat *st, size_t len, bool populate, voi
 
 int ipc__shm_map(int fd, size_t len, bool populate, void **base)
 {
+	return ipc__shm_map_at(fd, 0, len, populate, base);
+}
+
+int ipc__shm_map_at(int fd, uint64_t off, size_t len, bool populate, void **base)
+{
 	struct map_entry *e;
 	struct stat st;
 	int rc = 0;
@@ -205,12 +213,12 @@ int ipc__shm_map(int fd, size_t len, bool populate, void **base)
 		return IPC_EUCLEAN;
 	pthread_once(&map_once, map_init);
 	pthread_mutex_lock(&map_lock);
-	e = map_find(st.st_dev, st.st_ino, len);
+	e = map_find(st.st_dev, st.st_ino, off, len);
 	if (e) {
 		e->refs++;
 		*base = e->base;
 	} else {
-		rc = map_new(fd, &st, len, populate, base);
+		rc = map_new(fd, &st, off, len, populate, base);
 	}
 	pthread_mutex_unlock(&map_lock);
 	return rc;

@@ -44,71 +44,18 @@ static bool ipc__fifo_is_segment(int fd)
 
 /* ---- the fifo operations ---------------------------------------------------------------------- */
 
-/* The directory part of path ("." for a bare name). */
-static int ipc__fifo_dir(const char *path, char *dir, size_t len)
+/* Failure point (fault builds only): formatting fails, nothing is named. */
+static int ipc__fifo_format(int fd, void *arg)
 {
-	const char *slash = strrchr(path, '/');
-	size_t n = slash == NULL ? 0 : slash == path ? 1 : (size_t)(slash - path);
-
-	if (slash == NULL) {
-		dir[0] = '.';
-		n = 1;
-	} else {
-		IPC_ENSURE(n < len, IPC_ENAMETOOLONG);
-		memcpy(dir, path, n);
-	}
-	dir[n] = '\0';
-	return 0;
-}
-
-/* Made whole, then named: an unnamed file in the directory (O_TMPFILE) is
- * formatted and linked at path, so no open ever finds it half made and a
- * crash leaves nothing. linkat refuses an existing path (-EEXIST, whatever
- * is there, untouched). 1 when the file system has no O_TMPFILE. */
-static int ipc__fifo_make_unnamed(const char *path, uint32_t mode)
-{
-	char dir[4096], self[64];
-	int fd, rc;
-
-	IPC_GUARD(ipc__fifo_dir(path, dir, sizeof(dir)));
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, (mode_t)(mode & 07777));
-	if (fd < 0)
-		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL ? 1
-										  : ipc__fifo_errno();
-	/* Failure point (fault builds only): formatting fails, nothing is named. */
-	rc = fiu_fail("ipc/fifo/create") ? IPC_ENOMEM : ipc__pipe_ref_format(fd);
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	if (rc == 0 && linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) != 0)
-		rc = ipc__fifo_errno();
-	close(fd);
-	return rc;
-}
-
-/* Without O_TMPFILE: O_EXCL (-EEXIST whatever is there, a symlink
- * included), then format; a half-made file is removed. */
-static int ipc__fifo_make_named(const char *path, uint32_t mode)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		      (mode_t)(mode & 07777)),
-	    rc;
-
-	if (fd < 0)
-		return ipc__fifo_errno();
-	rc = fiu_fail("ipc/fifo/create") ? IPC_ENOMEM : ipc__pipe_ref_format(fd);
-	if (rc < 0)
-		(void)unlink(path);
-	close(fd);
-	return rc;
+	(void)arg;
+	return fiu_fail("ipc/fifo/create") ? IPC_ENOMEM : ipc__pipe_ref_format(fd);
 }
 
 /* The umask filters mode as it does mkfifo(3)'s (both ways create with it). */
 int ipc_fifo_ref_mkfifo(const char *path, uint32_t mode)
 {
-	int rc;
-
 	IPC_ENSURE(path != NULL, IPC_EINVAL);
-	rc = ipc__fifo_make_unnamed(path, mode);
-	return rc == 1 ? ipc__fifo_make_named(path, mode) : rc;
+	return ipc__file_create(path, mode, ipc__fifo_format, NULL);
 }
 
 static int ipc__fifo_ends(uint32_t flags, uint32_t *ends)
@@ -248,19 +195,6 @@ int ipc_fifo_ref_stat_mode(const char *path, uint32_t *mode)
 
 /* ---- the pipe view ---------------------------------------------------------------------------- */
 
-/* The FIFO's path for a harness name ("/ipcspec-…": one component), under
- * $TMPDIR or /tmp, as native-fifo's. */
-static int ipc__fifo_path(const char *name, char *path, size_t len)
-{
-	const char *dir = getenv("TMPDIR");
-	int n;
-
-	IPC_ENSURE(name != NULL && name[0] == '/' && strchr(name + 1, '/') == NULL, IPC_EINVAL);
-	n = snprintf(path, len, "%s%s", dir && *dir ? dir : "/tmp", name);
-	IPC_ENSURE(n >= 0 && (size_t)n < len, IPC_ENAMETOOLONG);
-	return 0;
-}
-
 /* Both ends of a FIFO just made: the reader non-blocking first (so neither
  * open waits), then the writer; then the asked mode and capacity. */
 static int ipc__fifo_open_pair(const char *path, const struct ipc_pipe_attr *attr,
@@ -294,7 +228,7 @@ int ipc_fifo_ref_pipe_create(const char *name, const struct ipc_pipe_attr *attr,
 	IPC_ENSURE(attr != NULL && rd != NULL && wr != NULL, IPC_EINVAL);
 	IPC_ENSURE(!(attr->flags & ~(uint32_t)IPC_PIPE_NONBLOCK), IPC_EINVAL);
 	*rd = *wr = NULL;
-	IPC_GUARD(ipc__fifo_path(name, path, sizeof(path)));
+	IPC_GUARD(ipc__tmp_path(name, path, sizeof(path)));
 	IPC_GUARD(ipc_fifo_ref_mkfifo(path, 0600));
 	rc = ipc__fifo_open_pair(path, attr, rd, wr);
 	if (rc < 0)
@@ -306,7 +240,7 @@ int ipc_fifo_ref_pipe_unlink(const char *name)
 {
 	char path[4096];
 
-	IPC_GUARD(ipc__fifo_path(name, path, sizeof(path)));
+	IPC_GUARD(ipc__tmp_path(name, path, sizeof(path)));
 	return ipc_fifo_ref_unlink(path);
 }
 

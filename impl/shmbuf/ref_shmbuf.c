@@ -9,7 +9,9 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -96,6 +98,8 @@ struct ipc_shmbuf {
 	bool settle;          /* producer: check tail on the next put (settle_tail) */
 	uint32_t slip_off;    /* consumer: gets left without slipping (let_producer_slip) */
 	struct ipc_side side; /* our role's lock (sticky state) */
+	bool intr;            /* a caught signal ends a wait with -EINTR */
+	uint64_t off;         /* where the segment starts in fd (0 but for instances) */
 	int fd;
 	uint32_t role, idx, token, forkgen;
 };
@@ -212,13 +216,13 @@ static int validate_ident(const struct shmbuf_ident *id, size_t file_size)
 
 /* ---- create / unlink ----------------------------------------------------------- */
 
-static int init_header(int fd, const struct shmbuf_geom *g)
+static int init_header(int fd, uint64_t off, const struct shmbuf_geom *g)
 {
 	struct shmbuf_hdr *hdr;
 	void *p;
 
 	fiu_return_on("ipc/shm/map", IPC_ENOMEM);
-	p = mmap(NULL, SHMBUF_HDR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, SHMBUF_HDR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
 	if (p == MAP_FAILED)
 		return IPC_ENOMEM;
 	hdr = p;
@@ -244,7 +248,7 @@ int ipc_shmbuf_create(const char *name, const struct ipc_shmbuf_attr *attr)
 	/* Bounded: back the whole ring now (never SIGBUS later). Unbounded:
 	 * only the header; chunks are backed as producers reach them. */
 	IPC_GUARD(ipc__shm_create(name, g.file_size, g.capacity ? g.file_size : SHMBUF_HDR_SIZE, &fd));
-	rc = init_header(fd, &g);
+	rc = init_header(fd, 0, &g);
 	if (rc < 0)
 		shm_unlink(name);
 	close(fd);
@@ -258,14 +262,14 @@ int ipc_shmbuf_unlink(const char *name)
 
 /* ---- attach / detach ------------------------------------------------------------ */
 
-static int read_ident(int fd, size_t size, struct shmbuf_geom *g)
+static int read_ident(int fd, uint64_t off, size_t size, struct shmbuf_geom *g)
 {
 	struct shmbuf_ident id;
 
 	/* A private copy, read once: later changes to the shared header never
 	 * reach our bounds. */
 	IPC_ENSURE(size >= SHMBUF_HDR_SIZE, IPC_EUCLEAN);
-	IPC_ENSURE(pread(fd, &id, sizeof(id), 0) == (ssize_t)sizeof(id), IPC_EUCLEAN);
+	IPC_ENSURE(pread(fd, &id, sizeof(id), (off_t)off) == (ssize_t)sizeof(id), IPC_EUCLEAN);
 	IPC_GUARD(validate_ident(&id, size));
 	*g = id.geom;
 	return 0;
@@ -280,15 +284,19 @@ static void handle_free(struct ipc_shmbuf *h)
 	free(h);
 }
 
-static int handle_map(struct ipc_shmbuf *h, int fd, size_t size)
+static int handle_map(struct ipc_shmbuf *h, int fd, uint64_t off, size_t size)
 {
 	void *base;
 
 	h->fd = fd;
-	IPC_GUARD(read_ident(fd, size, &h->g));
+	h->off = off;
+	IPC_ENSURE(size >= off, IPC_EUCLEAN);
+	IPC_GUARD(read_ident(fd, off, size - off, &h->g));
+	/* Unbounded backing is counted in file offsets from 0. */
+	IPC_ENSURE(off == 0 || h->g.capacity != 0, IPC_EUCLEAN);
 	/* Bounded rings are pre-faulted (no page faults on the data path). The
 	 * unbounded span is MAP_NORESERVE: backing follows items queued. */
-	IPC_GUARD(ipc__shm_map(fd, h->g.file_size, h->g.capacity != 0, &base));
+	IPC_GUARD(ipc__shm_map_at(fd, off, h->g.file_size, h->g.capacity != 0, &base));
 	h->hdr = base;
 	h->ring = (unsigned char *)base + h->g.ring_off;
 	h->mask = h->g.slot_count - 1;
@@ -326,23 +334,36 @@ static void note_attach(struct shmbuf_hdr *hdr, uint32_t role)
 	}
 }
 
-int ipc_shmbuf_attach(const char *name, int role, struct ipc_shmbuf **out)
+/* Our slot: a new claim, or one held in our name (pre, see
+ * ipc__shmbuf_preclaim_at), confirmed as still ours. */
+static int claim_slot(struct ipc_shmbuf *h, int role, const struct ipc__shmbuf_slot *pre)
 {
-	struct ipc_shmbuf *h;
-	size_t size;
-	int fd, rc;
+	if (!pre)
+		return ipc__ptab_claim(h->hdr->ptab, (uint32_t)role, &h->idx, &h->token);
+	IPC_ENSURE(pre->idx < IPC_PART_TABLE && (pre->token & ~IPC_TOKEN_MASK) == 0 &&
+			   (pre->token & (IPC_PART_TABLE - 1)) == pre->idx,
+		   IPC_EUCLEAN);
+	if (ipc__ptab_adopt(h->hdr->ptab, pre->idx, pre->token, ipc__self_pid()) < 0)
+		return IPC_EPIPE; /* reaped: we were judged dead, the instance is over */
+	h->idx = pre->idx;
+	h->token = pre->token;
+	return 0;
+}
 
-	IPC_ENSURE(out != NULL, IPC_EINVAL);
-	IPC_ENSURE(role == IPC_SHMBUF_PRODUCER || role == IPC_SHMBUF_CONSUMER, IPC_EINVAL);
-	IPC_GUARD(ipc__shm_open(name, &fd, &size));
-	h = calloc(1, sizeof(*h));
+/* Attach to the segment at off in fd (the handle owns fd from here on). */
+static int attach_fd(int fd, uint64_t off, size_t size, int role,
+		     const struct ipc__shmbuf_slot *pre, struct ipc_shmbuf **out)
+{
+	struct ipc_shmbuf *h = calloc(1, sizeof(*h));
+	int rc;
+
 	if (!h) {
 		close(fd);
 		return IPC_ENOMEM;
 	}
-	rc = handle_map(h, fd, size);
+	rc = handle_map(h, fd, off, size);
 	if (rc == 0)
-		rc = ipc__ptab_claim(h->hdr->ptab, (uint32_t)role, &h->idx, &h->token);
+		rc = claim_slot(h, role, pre);
 	if (rc < 0) {
 		handle_free(h);
 		return rc;
@@ -354,6 +375,17 @@ int ipc_shmbuf_attach(const char *name, int role, struct ipc_shmbuf **out)
 	note_attach(h->hdr, h->role);
 	*out = h;
 	return 0;
+}
+
+int ipc_shmbuf_attach(const char *name, int role, struct ipc_shmbuf **out)
+{
+	size_t size;
+	int fd;
+
+	IPC_ENSURE(out != NULL, IPC_EINVAL);
+	IPC_ENSURE(role == IPC_SHMBUF_PRODUCER || role == IPC_SHMBUF_CONSUMER, IPC_EINVAL);
+	IPC_GUARD(ipc__shm_open(name, &fd, &size));
+	return attach_fd(fd, 0, size, role, NULL, out);
 }
 
 static bool consumers_gone(struct shmbuf_hdr *hdr)
@@ -642,14 +674,16 @@ static int sleep_on(struct ipc_shmbuf *h, _Atomic uint32_t *seq, uint32_t v, int
 	 * its wake-up may be missed, so it is only delayed, never lost. */
 	int64_t slice = full_slice ? IPC_SLICE_NS : SHMBUF_SHORT_SLICE_NS;
 	int64_t now = ipc__now_ns(), until;
+	int rc;
 
 	if (now >= deadline)
 		return ipc__expired_code(timeout);
 	until = deadline - now > slice && !IPC_MUTANT(LOST_WAKEUP) ? now + slice : deadline;
-	if (ipc__futex_wait(seq, v, until) == IPC_ETIMEDOUT)
+	rc = h->intr ? ipc__futex_wait_intr(seq, v, until) : ipc__futex_wait(seq, v, until);
+	if (rc == IPC_ETIMEDOUT)
 		(void)reap_dead(h->hdr); /* a slice passed: are the peers alive? */
 	adapt_spin(h, ipc__now_ns() - now);
-	return 0;
+	return rc == IPC_EINTR ? IPC_EINTR : 0;
 }
 
 /* Wait until a put may succeed: 0 to retry, or the expiry code. */
@@ -860,6 +894,121 @@ ssize_t ipc_shmbuf_get(struct ipc_shmbuf *h, void *buf, size_t cap, int64_t time
 		}
 		IPC_GUARD(wait_data(h, &w));
 	}
+}
+
+/* ---- segments in a caller's file (ref-msgpipe) ------------------------------------------ */
+
+static uint64_t page_round(uint64_t n)
+{
+	return (n + SHMBUF_HDR_SIZE - 1) & ~(uint64_t)(SHMBUF_HDR_SIZE - 1);
+}
+
+int ipc__shmbuf_footprint(const struct ipc_shmbuf_attr *attr, uint64_t *size)
+{
+	struct shmbuf_geom g;
+
+	IPC_ENSURE(attr != NULL && attr->capacity != 0, IPC_EINVAL);
+	IPC_GUARD(geometry(attr->capacity, attr->max_item, 0, &g));
+	*size = page_round(g.file_size);
+	return 0;
+}
+
+int ipc__shmbuf_format_at(int fd, uint64_t off, const struct ipc_shmbuf_attr *attr)
+{
+	struct shmbuf_geom g;
+
+	IPC_ENSURE(attr != NULL && attr->capacity != 0, IPC_EINVAL);
+	IPC_ENSURE(off % SHMBUF_HDR_SIZE == 0, IPC_EINVAL);
+	IPC_GUARD(geometry(attr->capacity, attr->max_item, 0, &g));
+	/* Backed now: a full file system is -ENOMEM here, never SIGBUS later. */
+	IPC_GUARD(ipc__shm_grow(fd, off, page_round(g.file_size)));
+	return init_header(fd, off, &g);
+}
+
+/* The segment's header, mapped for one short step by a party that is not
+ * attached (its size is only the header's: the ring is not touched). */
+static int with_header(int fd, uint64_t off, struct shmbuf_hdr **hdr)
+{
+	void *p;
+
+	IPC_ENSURE(off % SHMBUF_HDR_SIZE == 0, IPC_EINVAL);
+	p = mmap(NULL, SHMBUF_HDR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+	IPC_ENSURE(p != MAP_FAILED, IPC_ENOMEM);
+	*hdr = p;
+	if (((struct shmbuf_hdr *)p)->id.magic != SHMBUF_MAGIC) {
+		munmap(p, SHMBUF_HDR_SIZE);
+		return IPC_EUCLEAN;
+	}
+	return 0;
+}
+
+int ipc__shmbuf_preclaim_at(int fd, uint64_t off, int role, pid_t pid, uint64_t start,
+			    struct ipc__shmbuf_slot *slot)
+{
+	struct shmbuf_hdr *hdr;
+	int rc;
+
+	IPC_ENSURE(role == IPC_SHMBUF_PRODUCER || role == IPC_SHMBUF_CONSUMER, IPC_EINVAL);
+	IPC_GUARD(with_header(fd, off, &hdr));
+	rc = ipc__ptab_claim_as(hdr->ptab, (uint32_t)role, pid, start, &slot->idx, &slot->token);
+	if (rc == 0)
+		note_attach(hdr, (uint32_t)role);
+	munmap(hdr, SHMBUF_HDR_SIZE);
+	return rc;
+}
+
+int ipc__shmbuf_attach_at(int fd, uint64_t off, int role, const struct ipc__shmbuf_slot *pre,
+			  struct ipc_shmbuf **out)
+{
+	struct stat st;
+	int own;
+
+	IPC_ENSURE(out != NULL && off % SHMBUF_HDR_SIZE == 0, IPC_EINVAL);
+	IPC_ENSURE(role == IPC_SHMBUF_PRODUCER || role == IPC_SHMBUF_CONSUMER, IPC_EINVAL);
+	IPC_ENSURE(fstat(fd, &st) == 0 && st.st_size >= 0, IPC_EUCLEAN);
+	own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	IPC_ENSURE(own >= 0, IPC_EMFILE);
+	return attach_fd(own, off, (size_t)st.st_size, role, pre, out);
+}
+
+void ipc__shmbuf_set_intr(struct ipc_shmbuf *h, bool on)
+{
+	h->intr = on;
+}
+
+/* The length of the item at head, left queued. */
+static int peek_locked(struct ipc_shmbuf *h, uint32_t *n)
+{
+	uint64_t head = atomic_load_explicit(&h->hdr->head, memory_order_relaxed);
+
+	if (h->cached - head - 1 >= h->limit && !(h->g.capacity && slot_published(h, head))) {
+		int rc = refresh_tail(h, head); /* SHMBUF_EMPTY, an error, or 0 */
+
+		if (rc)
+			return rc;
+	}
+	return item_at(h, head, UINT32_MAX, n);
+}
+
+ssize_t ipc__shmbuf_peek(struct ipc_shmbuf *h)
+{
+	struct wctx w = { .timeout = 0 };
+	uint32_t n = 0;
+	int rc;
+
+	IPC_GUARD(check_handle(h, IPC_SHMBUF_CONSUMER));
+	IPC_GUARD(lock_side(h, &w));
+	rc = peek_locked(h, &n);
+	unlock_side(h);
+	if (rc == SHMBUF_EMPTY && end_of_data(h)) {
+		/* Producers left after publishing: what they left comes first. */
+		IPC_GUARD(lock_side(h, &w));
+		rc = peek_locked(h, &n);
+		unlock_side(h);
+		if (rc == SHMBUF_EMPTY)
+			return IPC_EOD;
+	}
+	return rc == SHMBUF_EMPTY ? IPC_EAGAIN : rc < 0 ? rc : (ssize_t)n;
 }
 
 /* ---- validate / segment --------------------------------------------------------------- */
