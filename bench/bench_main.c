@@ -27,7 +27,8 @@ struct bench_ctx {
 	struct bench_cfg cfg;
 	const struct ipc_shmbuf_ops *ops;
 	const struct ipc_subject *pipe, *native; /* pipe subject; its baseline native-pipe */
-	const struct ipc_subject *fifo, *fifo_native, *msgpipe; /* ref-fifo, native-fifo, native-msgpipe */
+	const struct ipc_subject *fifo, *fifo_native; /* ref-fifo, native-fifo */
+	const struct ipc_subject *msgpipe, *msgpipe_native; /* ref-msgpipe, native-msgpipe */
 	const struct ipc_subject *cur, *cur_base; /* subject and baseline of the cell being run */
 	int failures; /* trials that failed or delivered a wrong item */
 };
@@ -123,7 +124,7 @@ static int t_base_rtt(struct bench_ctx *x, size_t size, struct bench_row *row, i
 #define N_SIZES_MAX 3
 static const struct bench_workload {
 	const char *name, *group; /* --only takes either */
-	uint32_t mech;            /* whose subject: --subject (shmbuf), --pipe-subject, ref-fifo, native-msgpipe */
+	uint32_t mech;            /* whose subject: --subject (shmbuf), --pipe-subject, ref-fifo, ref-msgpipe */
 	bool rtt, cross_process;
 	bench_trial_fn subject;
 	const char *baseline; /* NULL: no reference yet, the subject runs alone */
@@ -138,8 +139,9 @@ static const struct bench_workload {
 	{"pipe-pingpong", "pipe", IPC_MECH_PIPE, true, true, t_sub_rtt, "native-pipe", t_base_rtt, {1, 64}},
 	{"fifo-throughput", "fifo", IPC_MECH_FIFO, false, true, t_sub_tput, "native-fifo", t_base_tput, {64, 65536}},
 	{"fifo-pingpong", "fifo", IPC_MECH_FIFO, true, true, t_sub_rtt, "native-fifo", t_base_rtt, {64}},
-	{"msgpipe-throughput", "msgpipe", IPC_MECH_MSGPIPE, false, true, t_sub_tput, NULL, NULL, {64}},
-	{"msgpipe-pingpong", "msgpipe", IPC_MECH_MSGPIPE, true, true, t_sub_rtt, NULL, NULL, {64}},
+	{"msgpipe-throughput", "msgpipe", IPC_MECH_MSGPIPE, false, true, t_sub_tput, "native-msgpipe", t_base_tput,
+	 {64, 4096}},
+	{"msgpipe-pingpong", "msgpipe", IPC_MECH_MSGPIPE, true, true, t_sub_rtt, "native-msgpipe", t_base_rtt, {64}},
 };
 #define N_WORK (sizeof workloads / sizeof *workloads)
 
@@ -182,7 +184,7 @@ static const struct ipc_subject *workload_subject(struct bench_ctx *x, const str
 	} mechs[] = {{IPC_MECH_PIPE, IPC_PIPE_CAP_CROSS_PROCESS},
 		     {IPC_MECH_FIFO, IPC_FIFO_CAP_CROSS_PROCESS},
 		     {IPC_MECH_MSGPIPE, IPC_MSGPIPE_CAP_CROSS_PROCESS}};
-	const struct ipc_subject *sub[] = {x->pipe, x->fifo, x->msgpipe}, *base[] = {x->native, x->fifo_native, NULL};
+	const struct ipc_subject *sub[] = {x->pipe, x->fifo, x->msgpipe}, *base[] = {x->native, x->fifo_native, x->msgpipe_native};
 	for (size_t i = 0; i < sizeof mechs / sizeof *mechs; i++) {
 		if (w->mech != mechs[i].mech)
 			continue;
@@ -335,11 +337,12 @@ int main(int argc, char **argv)
 		       "the pipe workloads are skipped\n", x.pipe ? "native-pipe" : x.cfg.pipe_subject);
 	x.fifo = bench_subject_find(IPC_MECH_FIFO, "ref-fifo");
 	x.fifo_native = bench_subject_find(IPC_MECH_FIFO, "native-fifo");
-	x.msgpipe = bench_subject_find(IPC_MECH_MSGPIPE, "native-msgpipe");
+	x.msgpipe = bench_subject_find(IPC_MECH_MSGPIPE, "ref-msgpipe");
+	x.msgpipe_native = bench_subject_find(IPC_MECH_MSGPIPE, "native-msgpipe");
 	if (!x.fifo || !x.fifo_native)
 		printf("note: ref-fifo or native-fifo not in this build: the fifo workloads are skipped\n");
-	if (!x.msgpipe)
-		printf("note: native-msgpipe not in this build: the msgpipe workloads are skipped\n");
+	if (!x.msgpipe || !x.msgpipe_native)
+		printf("note: ref-msgpipe or native-msgpipe not in this build: the msgpipe workloads are skipped\n");
 	print_cfg(&x.cfg, s, x.pipe);
 	bench_pin(0); /* this process is always the producer / pinger */
 	int n = run_all(&x, s, rows);

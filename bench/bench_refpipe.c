@@ -102,27 +102,45 @@ static int fifo_create(const struct ipc_subject *s, char *path, size_t len, void
 	return rc;
 }
 
-/* One msgpipe instance: the client end writes, the server's end reads. */
-static int msgpipe_create(const struct ipc_subject *s, char *name, size_t len, void **rd, void **wr)
+/* One msgpipe instance, made as two unrelated processes make it: the parent
+ * creates the name (*srv), the child connects by name (msgpipe_child_end)
+ * and the parent accepts once the child is ready (msgpipe_parent_end). An
+ * end need not survive fork (ref-msgpipe's do not), so none is made before. */
+static int msgpipe_create(const struct ipc_subject *s, char *name, size_t len, void **srv)
 {
 	const struct ipc_msgpipe_ops *m = s->ops;
 	struct ipc_msgpipe_attr attr = {.flags = 0, .max_msg = 0};
-	struct ipc_msgpipe_server *srv = NULL;
 	bench_name_new_fn(name, len, m->unlink);
-	int rc = m->create(name, &attr, &srv);
-	if (rc == 0)
-		rc = m->connect(name, &attr, (struct ipc_msgpipe **)wr);
-	if (rc == 0)
-		rc = m->accept(srv, 1000000000, (struct ipc_msgpipe **)rd);
-	if (srv) {
-		int r = m->server_close(srv);
-		rc = rc < 0 ? rc : r;
-	}
+	return m->create(name, &attr, (struct ipc_msgpipe_server **)srv);
+}
+
+static int msgpipe_child_end(const struct ipc_subject *s, const char *name, void **end)
+{
+	struct ipc_msgpipe_attr attr = {.flags = 0, .max_msg = 0};
+	return msg_ops(s) ? msg_ops(s)->connect(name, &attr, (struct ipc_msgpipe **)end) : 0;
+}
+
+static int msgpipe_server_close(const struct ipc_subject *s, void **srv)
+{
+	int rc = *srv ? msg_ops(s)->server_close(*srv) : 0;
+	*srv = NULL;
 	return rc;
 }
 
-/* A name for create(); registered so the watchdog can unlink it. */
-static int pipe_create(const struct ipc_subject *s, char *name, size_t len, void **rd, void **wr)
+/* The server's end of the child's instance; the server is closed either way. */
+static int msgpipe_parent_end(const struct ipc_subject *s, void **srv, void **end)
+{
+	if (!*srv)
+		return 0;
+	int rc = msg_ops(s)->accept(*srv, 1000000000, (struct ipc_msgpipe **)end);
+	int r = msgpipe_server_close(s, srv);
+	return rc < 0 ? rc : r;
+}
+
+/* A name for create(); registered so the watchdog can unlink it. For a
+ * msgpipe, *srv and no end (see msgpipe_create). */
+static int pipe_create(const struct ipc_subject *s, char *name, size_t len, void **rd, void **wr,
+		       void **srv)
 {
 	struct ipc_pipe_attr attr = {.flags = 0, .capacity = 0}; /* the subject's default, as a user gets it */
 	int (*rm)(const char *);
@@ -132,7 +150,7 @@ static int pipe_create(const struct ipc_subject *s, char *name, size_t len, void
 		rc = fifo_create(s, name, len, rd, wr);
 	} else if (s->mechanism == IPC_MECH_MSGPIPE) {
 		rm = msg_ops(s)->unlink;
-		rc = msgpipe_create(s, name, len, rd, wr);
+		rc = msgpipe_create(s, name, len, srv);
 	} else {
 		rm = ops_of(s)->unlink;
 		bench_name_new_fn(name, len, rm);
@@ -233,6 +251,8 @@ struct tput_arg {
 	const struct ipc_subject *s;
 	size_t size;
 	void *rd, *wr; /* struct ipc_pipe, or struct ipc_msgpipe for msgpipe */
+	void *srv;     /* msgpipe: the parent's server until it accepts */
+	const char *name;
 };
 
 /* What the reader sends back (bench_child_main allows 256 bytes). */
@@ -293,6 +313,8 @@ static int tput_reader(void *arg, int ready_fd, void *out, size_t outlen)
 	int rc = 0;
 	(void)outlen;
 	pipe_close(a->s, &a->wr, &rc); /* the child's copy of the write end */
+	if (rc == 0)
+		rc = msgpipe_child_end(a->s, a->name, &a->rd);
 	unsigned char *buf = malloc(BENCH_PIPE_READ + LINE);
 	if (rc == 0 && !buf)
 		rc = -ENOMEM;
@@ -331,20 +353,23 @@ static int64_t tput_writer(const struct tput_arg *a, int64_t duration_ns)
 int bench_pipe_subject_tput(const struct bench_cfg *cfg, const struct ipc_subject *s, size_t size,
 			    struct bench_tput *out)
 {
-	struct tput_arg a = {.cfg = cfg, .s = s, .size = size};
 	struct tput_result r = {0};
 	struct bench_child c = {.pid = -1};
 	char name[256];
+	struct tput_arg a = {.cfg = cfg, .s = s, .size = size, .name = name};
 	int64_t writes = -1, cpu = 0;
 	*out = (struct bench_tput){0};
 	if (size % LINE || size == 0)
 		return -EINVAL;
 	signal(SIGPIPE, SIG_IGN); /* a dead reader is an error to report, not our death */
-	int rc = pipe_create(s, name, sizeof name, &a.rd, &a.wr);
+	int rc = pipe_create(s, name, sizeof name, &a.rd, &a.wr, &a.srv);
 	if (rc == 0)
 		rc = bench_spawn(&c, tput_reader, &a, sizeof r);
 	pipe_close(s, &a.rd, &rc); /* the parent's copy of the read end */
-	if (rc == 0 && (rc = bench_wait_ready(&c)) == 0) {
+	if (rc == 0 && (rc = bench_wait_ready(&c)) == 0)
+		rc = msgpipe_parent_end(s, &a.srv, &a.wr);
+	(void)msgpipe_server_close(s, &a.srv); /* a failed start: no instance to serve */
+	if (rc == 0) {
 		bench_name_done(name); /* both processes hold their ends */
 		cpu = bench_thread_cpu_ns();
 		writes = tput_writer(&a, cfg->warm_ns + cfg->trial_ns);
@@ -376,6 +401,8 @@ struct rtt_arg {
 	const struct ipc_subject *s;
 	size_t size;
 	void *rd[2], *wr[2]; /* [0] parent to child, [1] child to parent */
+	void *srv[2];        /* msgpipe: the parent's servers until it accepts */
+	char name[2][256];
 };
 
 /* The message of round i: its sequence number in the first and the last 8
@@ -410,6 +437,10 @@ static int rtt_echo(void *arg, int ready_fd, void *out, size_t outlen)
 	(void)outlen;
 	pipe_close(a->s, &a->wr[0], &rc);
 	pipe_close(a->s, &a->rd[1], &rc);
+	if (rc == 0)
+		rc = msgpipe_child_end(a->s, a->name[0], &a->rd[0]);
+	if (rc == 0)
+		rc = msgpipe_child_end(a->s, a->name[1], &a->wr[1]);
 	if (rc == 0 && !buf)
 		rc = -ENOMEM;
 	if (rc == 0)
@@ -470,7 +501,7 @@ int bench_pipe_subject_rtt(const struct bench_cfg *cfg, const struct ipc_subject
 	struct rtt_arg a = {.cfg = cfg, .s = s, .size = size};
 	struct rtt_child_result child = {0};
 	struct bench_child c = {.pid = -1};
-	char name[2][256] = {"", ""};
+	char(*name)[256] = a.name;
 	int64_t *samples = malloc(sizeof *samples * (size_t)cfg->rounds);
 	uint64_t sent = 0;
 	int64_t cpu = 0;
@@ -478,12 +509,18 @@ int bench_pipe_subject_rtt(const struct bench_cfg *cfg, const struct ipc_subject
 	signal(SIGPIPE, SIG_IGN);
 	int rc = samples ? 0 : -ENOMEM, k = 0;
 	for (int d = 0; d < 2 && rc == 0; d++)
-		rc = pipe_create(s, name[d], sizeof name[d], &a.rd[d], &a.wr[d]);
+		rc = pipe_create(s, name[d], sizeof name[d], &a.rd[d], &a.wr[d], &a.srv[d]);
 	if (rc == 0)
 		rc = bench_spawn(&c, rtt_echo, &a, sizeof child);
 	pipe_close(s, &a.rd[0], &rc);
 	pipe_close(s, &a.wr[1], &rc);
-	if (rc == 0 && (rc = bench_wait_ready(&c)) == 0) {
+	if (rc == 0 && (rc = bench_wait_ready(&c)) == 0)
+		rc = msgpipe_parent_end(s, &a.srv[0], &a.wr[0]);
+	if (rc == 0)
+		rc = msgpipe_parent_end(s, &a.srv[1], &a.rd[1]);
+	for (int d = 0; d < 2; d++)
+		(void)msgpipe_server_close(s, &a.srv[d]); /* a failed start */
+	if (rc == 0) {
 		bench_name_done(name[0]);
 		bench_name_done(name[1]);
 		cpu = bench_thread_cpu_ns();
