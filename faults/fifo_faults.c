@@ -25,8 +25,6 @@
  *    opens: a faulted step fails cleanly and leaves no name, handle,
  *    descriptor, phantom opener or stale byte. --list-points feeds run.sh.
  * Every wait is a reap with a deadline; nothing sleeps to synchronise.
- * ref-fifo's open ends -EINTR under SA_RESTART signals too: reported as a
- * KNOWN DEVIATION (docs/faults.md), not counted.
  */
 #include <errno.h>
 #include <fiu-control.h>
@@ -68,7 +66,7 @@ static char path[4096];
 static unsigned long n_eintr, n_restart, n_kills;
 static int64_t worst_ns;
 static bool verbose;
-static unsigned n_deviations, n_held;
+static unsigned n_held;
 
 static void on_tick(int sig)
 {
@@ -226,15 +224,6 @@ static void restart_round(uint32_t mode, const char *what)
 		sched_yield();
 	while (atomic_load(&b->stage) == 0 && fl_now_ns() < deadline)
 		sched_yield();
-	if (atomic_load(&b->stage) == 2 && b->rc == -EINTR && !strcmp(cur->name, "ref-fifo")) {
-		/* Known: ref-fifo's futex wait ends -EINTR whatever SA_RESTART says. */
-		fl_info("KNOWN DEVIATION %s on %s: the open ended -EINTR after %llu SA_RESTART "
-			"signal(s) (Linux restarts it); not counted", what, cur->name,
-			(unsigned long long)b->ticks);
-		n_deviations++;
-		reap(pid, fl_now_ns() + fl_scaled_ns(DEADLINE_NS), what);
-		return;
-	}
 	if (atomic_load(&b->stage) != 1)
 		fl_violation("%s on %s: the open ended (%s) after %llu SA_RESTART signals with no "
 			     "partner", what, cur->name, pl_err(b->rc), (unsigned long long)b->ticks);
@@ -610,9 +599,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	for (int i = 0; i < ns; i++)
 		campaign(&subj[i], opens, kills, o.seed + (unsigned)i);
-	fl_info("%lu opens -> EINTR, %lu SA_RESTART signals waited through, %u known deviation(s), "
+	fl_info("%lu opens -> EINTR, %lu SA_RESTART signals waited through, "
 		"%lu kills, worst kill -> EOF/EPIPE %.1f ms, %lu sweep runs (%lu faults), %.1f s; %s: "
-		"%u violation(s); reproduce with --seed %u", n_eintr, n_restart, n_deviations, n_kills,
+		"%u violation(s); reproduce with --seed %u", n_eintr, n_restart, n_kills,
 		(double)worst_ns / 1e6, n_runs, n_fired,
 		(double)(fl_now_ns() - t0) / 1e9, fl_violations() ? "FAIL" : "PASS",
 		fl_violations(), o.seed);

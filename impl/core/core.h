@@ -86,6 +86,10 @@ static inline void ipc__cpu_relax(void)
 int ipc__futex_wait(_Atomic uint32_t *word, uint32_t expected, int64_t deadline_ns);
 void ipc__futex_wake(_Atomic uint32_t *word, int count);
 
+/* After a wait ended with -EINTR by a signal handler: would Linux restart
+ * the call (SA_RESTART)? sig.c says how it is judged. */
+bool ipc__sig_restarts(void);
+
 /* Bump a sequence word and wake every sleeper on it. */
 void ipc__futex_bump_wake_all(_Atomic uint32_t *word);
 

@@ -542,8 +542,8 @@ int ipc_msgpipe_ref_accept(struct ipc_msgpipe_server *s, int64_t timeout_ns,
 		if (timeout_ns == 0)
 			return IPC_EAGAIN;
 		rc = ipc__futex_wait_intr(&s->hdr->accept_seq, seq, deadline);
-		if (rc == IPC_EINTR)
-			return IPC_EINTR;
+		if (rc == IPC_EINTR && !ipc__sig_restarts())
+			return IPC_EINTR; /* SA_RESTART restarts it, as accept(2) */
 		if (rc == IPC_ETIMEDOUT)
 			return ipc__expired_code(timeout_ns);
 	}

@@ -984,6 +984,8 @@ static ssize_t write_loop(struct pipe_op *op, const unsigned char *src, size_t l
 		if (op->nonblock)
 			return write_end(done, write_would_block(op));
 		rc = wait_peer(op, room_ready);
+		if (rc == IPC_EINTR && done == 0 && ipc__sig_restarts())
+			continue; /* SA_RESTART: as the kernel restarts write(2) */
 		if (rc < 0)
 			return write_end(done, rc);
 	}
@@ -1097,7 +1099,10 @@ static ssize_t read_loop(struct pipe_op *op, unsigned char *dst, size_t len)
 			return (ssize_t)n;
 		}
 		IPC_ENSURE(!op->nonblock, IPC_EAGAIN);
-		IPC_GUARD(wait_peer(op, data_ready));
+		int rc = wait_peer(op, data_ready);
+		if (rc == IPC_EINTR && ipc__sig_restarts())
+			continue; /* SA_RESTART: as the kernel restarts read(2) */
+		IPC_GUARD(rc);
 	}
 }
 
@@ -1715,7 +1720,8 @@ int ipc__pipe_ref_await_partner(struct ipc_pipe *h)
 		return 0;
 	word = &h->pl->hdr->opens[h->kind ^ 1];
 	while (atomic_load_explicit(word, memory_order_acquire) == h->meet_gen)
-		if (ipc__futex_wait_intr(word, h->meet_gen, ipc__now_ns() + slice_ns()) == IPC_EINTR)
+		if (ipc__futex_wait_intr(word, h->meet_gen, ipc__now_ns() + slice_ns()) == IPC_EINTR &&
+		    !ipc__sig_restarts())
 			return IPC_EINTR;
 	h->alone = false;
 	return 0;

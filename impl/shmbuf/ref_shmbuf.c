@@ -683,7 +683,8 @@ static int sleep_on(struct ipc_shmbuf *h, _Atomic uint32_t *seq, uint32_t v, int
 	if (rc == IPC_ETIMEDOUT)
 		(void)reap_dead(h->hdr); /* a slice passed: are the peers alive? */
 	adapt_spin(h, ipc__now_ns() - now);
-	return rc == IPC_EINTR ? IPC_EINTR : 0;
+	/* A handler ran: -EINTR, unless SA_RESTART would restart the call. */
+	return rc == IPC_EINTR && !ipc__sig_restarts() ? IPC_EINTR : 0;
 }
 
 /* Wait until a put may succeed: 0 to retry, or the expiry code. */

@@ -33,7 +33,8 @@ int ipc_shmbuf_segment(struct ipc_shmbuf *h, void **base, size_t *len);
  *    then its death or a release ends the stream as its detach would.
  *  - attach_at: attach to the ring at off (fd is duplicated); pre NULL
  *    claims a new slot. -EPIPE when the pre-claimed slot was reaped.
- *  - set_intr: a caught signal ends a blocked put or get with -EINTR.
+ *  - set_intr: a caught signal ends a blocked put or get with -EINTR (one
+ *    with SA_RESTART restarts it, as the kernel does).
  *  - peek: the length of the next item, left queued; never waits: -EAGAIN
  *    when empty, IPC_EOD at the end of the stream. */
 struct ipc__shmbuf_slot {

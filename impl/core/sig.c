@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Signals and interrupted waits: what the kernel's restart rule would do. */
+#include <pthread.h>
+#include <signal.h>
+
+#include "core/core.h"
+
+/* Linux restarts an interrupted read, write, open, accept, send or recv
+ * when the handler that ran has SA_RESTART (poll never restarts). A futex
+ * wait ended by a handler does not say which signal ran, so: restart when
+ * every signal that could have run a handler here (caught, not blocked in
+ * this thread) has SA_RESTART; with a mix, answer as if one without it ran.
+ * Exact whenever the process's handlers agree, which is the usual case. */
+bool ipc__sig_restarts(void)
+{
+	struct sigaction sa;
+	sigset_t blocked;
+
+	if (pthread_sigmask(SIG_BLOCK, NULL, &blocked) != 0)
+		return false;
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigismember(&blocked, sig) == 1 || sigaction(sig, NULL, &sa) != 0)
+			continue; /* blocked, or reserved by the C library */
+		if (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
+			continue; /* no handler runs (sa_sigaction shares the field) */
+		if (!(sa.sa_flags & SA_RESTART))
+			return false;
+	}
+	return true;
+}
