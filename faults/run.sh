@@ -5,9 +5,10 @@
 # short: the budget of `make test` (< 75 s); full: `make faults` (< ~4 min).
 # The shmbuf harnesses run on ref-shmbuf, the pipe harnesses (pipe_*) on
 # kernel descriptors, native-pipe and ref-pipe, fifo_faults on native-fifo and
-# ref-fifo; SUBJECT= picks one subject and only the harnesses of its mechanism.
+# ref-fifo, msgpipe_faults on every message-pipe subject; SUBJECT= picks one
+# subject and only the harnesses of its mechanism.
 # Exit status: 0 only if every harness passed and every failure point in
-# impl/ is covered by nth_sweep, pipe_nth_sweep or fifo_faults.
+# impl/ is covered by nth_sweep, pipe_nth_sweep, fifo_faults or msgpipe_faults.
 set -u
 mode=${1:-short}
 dir=${2:-build/faults}
@@ -25,14 +26,16 @@ args=$size
 shmbuf=yes
 pipe=yes
 fifo=yes
+msgpipe=yes
 case $subject in
 '') ;;
 */* | *.so) echo "faults: SUBJECT=$subject is an external object; harnesses take bundled names only" >&2; exit 2 ;;
 *)
 	args="$args --subject $subject"
-	if "$dir/fifo_faults" --is-fifo "$subject"; then shmbuf=no; pipe=no
-	elif "$dir/pipe_io" --is-pipe "$subject"; then shmbuf=no; fifo=no
-	else pipe=no; fifo=no; fi ;;
+	if "$dir/fifo_faults" --is-fifo "$subject"; then shmbuf=no; pipe=no; msgpipe=no
+	elif "$dir/msgpipe_faults" --is-msgpipe "$subject"; then shmbuf=no; pipe=no; fifo=no
+	elif "$dir/pipe_io" --is-pipe "$subject"; then shmbuf=no; fifo=no; msgpipe=no
+	else pipe=no; fifo=no; msgpipe=no; fi ;;
 esac
 
 fail=0
@@ -41,7 +44,7 @@ summary=
 # Every point compiled into impl/ must be one of the sweeps' points.
 check_points() {
 	known=$("$dir/nth_sweep" --list-points; "$dir/pipe_nth_sweep" --list-points
-		"$dir/fifo_faults" --list-points)
+		"$dir/fifo_faults" --list-points; "$dir/msgpipe_faults" --list-points)
 	missing=
 	for p in $(grep -rhoE '"ipc/[a-z0-9_/]+"' impl --include='*.c' --include='*.h' |
 		grep -v '^impl/broken' | tr -d '"' | sort -u); do
@@ -60,8 +63,14 @@ run() {
 	shift
 	start=$(date +%s.%N)
 	echo "== $name $args $*"
-	"$dir/$name" $args "$@" >"$log_dir/$name.log" 2>&1
+	# Its pid (exec keeps it) names its objects, ipcspec-flt-<pid>-*: what a
+	# killed harness left in $TMPDIR is removed without touching other runs.
+	sh -c 'echo $$ >"$0"; exec "$@"' "$log_dir/$name.pid" "$dir/$name" $args "$@" \
+		>"$log_dir/$name.log" 2>&1
 	rc=$?
+	pid=$(cat "$log_dir/$name.pid" 2>/dev/null)
+	rm -f "$log_dir/$name.pid"
+	[ -n "$pid" ] && rm -f "${TMPDIR:-/tmp}/ipcspec-flt-$pid-"* 2>/dev/null
 	end=$(date +%s.%N)
 	secs=$(echo "$start $end" | awk '{printf "%.1f", $2 - $1}')
 	cat "$log_dir/$name.log"
@@ -87,6 +96,9 @@ if [ $pipe = yes ]; then
 fi
 if [ $fifo = yes ]; then
 	run fifo_faults
+fi
+if [ $msgpipe = yes ]; then
+	run msgpipe_faults
 fi
 # Whatever a killed harness left behind under our prefix.
 rm -f /dev/shm/ipcspec-flt-* 2>/dev/null

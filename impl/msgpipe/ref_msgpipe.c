@@ -216,8 +216,8 @@ int ipc_msgpipe_ref_create(const char *name, const struct ipc_msgpipe_attr *attr
 	f.srv->forkgen = ipc__fork_gen();
 	pthread_mutex_init(&f.srv->mu, NULL);
 	rc = ipc__file_create(path, 0600, mp_format, &f);
-	if (rc == 0)
-		rc = mp_map(f.srv->fd, 0, (void **)&f.srv->hdr);
+	if (rc == 0 && (rc = mp_map(f.srv->fd, 0, (void **)&f.srv->hdr)) < 0)
+		(void)unlink(path); /* named but never served: not left for a later create */
 	if (rc < 0) {
 		mp_server_free(f.srv);
 		return rc;
