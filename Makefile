@@ -17,7 +17,8 @@ IMPL_OBJS := $(IMPL_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libipcspec.a
 CONF_SRCS := $(wildcard conformance/lib/*.c) $(wildcard conformance/shmbuf/*.c) \
 	$(wildcard conformance/pipe/*.c) $(wildcard conformance/fifo/*.c) \
-	$(wildcard conformance/msgpipe/*.c)
+	$(wildcard conformance/msgpipe/*.c) \
+	$(wildcard conformance/mailbox/*.c)
 CONF_OBJS := $(CONF_SRCS:%.c=$(BUILD)/obj/%.o)
 RUNNER := $(BUILD)/conformance
 MERGER := build/ipcspec-report

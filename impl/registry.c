@@ -15,6 +15,10 @@ extern const struct ipc_subject ipc__subject_native_fifo;
 extern const struct ipc_subject ipc__subject_ref_fifo;
 extern const struct ipc_subject ipc__subject_native_msgpipe;
 extern const struct ipc_subject ipc__subject_ref_msgpipe;
+/* Weak: a subject whose file is not in this build is left out (NULL). */
+extern const struct ipc_subject ipc__subject_ref_mailbox __attribute__((weak));
+extern const struct ipc_subject ipc__subject_native_posix_mq __attribute__((weak));
+extern const struct ipc_subject ipc__subject_native_sysv_msg __attribute__((weak));
 
 static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_ref_shmbuf,
@@ -29,6 +33,9 @@ static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_ref_fifo,
 	&ipc__subject_native_msgpipe,
 	&ipc__subject_ref_msgpipe,
+	&ipc__subject_ref_mailbox,
+	&ipc__subject_native_posix_mq,
+	&ipc__subject_native_sysv_msg,
 };
 
 #define REGISTRY_N (sizeof registry__bundled / sizeof *registry__bundled)
@@ -37,8 +44,10 @@ const struct ipc_subject *ipc_registry_subjects(size_t *count)
 {
 	/* Copies, so the registry is one array like an adapter's. */
 	static struct ipc_subject list[REGISTRY_N];
+	size_t n = 0;
 	for (size_t i = 0; i < REGISTRY_N; i++)
-		list[i] = *registry__bundled[i];
-	*count = REGISTRY_N;
+		if (registry__bundled[i] != NULL)
+			list[n++] = *registry__bundled[i];
+	*count = n;
 	return list;
 }

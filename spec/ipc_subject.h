@@ -32,6 +32,7 @@ enum ipc_mechanism {
 	IPC_MECH_PIPE = 2,   /* spec/pipe.h: ordinary pipe (byte stream, fork-shared ends) */
 	IPC_MECH_FIFO = 3,   /* spec/fifo.h: named pipe (FIFO): a name, open rules, persistence */
 	IPC_MECH_MSGPIPE = 4, /* spec/msgpipe.h: message-mode full-duplex named pipe */
+	IPC_MECH_MAILBOX = 5, /* spec/mailbox.h: mailboxes and direct naming, every capacity */
 };
 
 struct ipc_subject {

@@ -177,5 +177,6 @@ int ipct_item_check(const void *buf, size_t len, uint32_t *producer, uint32_t *s
 #include "ipct_pipe.h"
 #include "ipct_fifo.h"
 #include "ipct_msgpipe.h"
+#include "ipct_mailbox.h"
 
 #endif

@@ -147,6 +147,8 @@ void ipct_teardown(void)
 		ipct__fifo_teardown(stuck);
 	else if (ipct_view_mechanism() == IPC_MECH_MSGPIPE)
 		ipct__msgpipe_teardown(stuck);
+	else if (ipct_view_mechanism() == IPC_MECH_MAILBOX)
+		ipct__mailbox_teardown(stuck);
 	for (size_t i = 0; i < ipct__nparties && !stuck; i++)
 		free(ipct__parties[i]);
 	for (size_t i = 0; i < ipct__nmaps && !stuck; i++)

@@ -24,6 +24,7 @@ static const char *const ipct__pipe_caps[] = {
 /* Filled in by the mechanisms' own harness files (ipct_fifo.c, ipct_msgpipe.c). */
 extern const char *const ipct__fifo_caps[];
 extern const char *const ipct__msgpipe_caps[];
+extern const char *const ipct__mailbox_caps[];
 
 /* Per mechanism: its name (the Criterion suite of its tests, the stem of
  * spec/<name>.md) and the names of its capability bits. */
@@ -36,6 +37,7 @@ static const struct ipct_mechanism {
 	{ IPC_MECH_PIPE, "pipe", ipct__pipe_caps },
 	{ IPC_MECH_FIFO, "fifo", ipct__fifo_caps },
 	{ IPC_MECH_MSGPIPE, "msgpipe", ipct__msgpipe_caps },
+	{ IPC_MECH_MAILBOX, "mailbox", ipct__mailbox_caps },
 };
 
 static const struct ipct_mechanism *ipct__mechanism(uint32_t id)
@@ -247,6 +249,8 @@ bool ipct_cross_process(void)
 		return ipct_has(IPC_FIFO_CAP_CROSS_PROCESS);
 	case IPC_MECH_MSGPIPE:
 		return ipct_has(IPC_MSGPIPE_CAP_CROSS_PROCESS);
+	case IPC_MECH_MAILBOX:
+		return ipct_has(IPC_MAILBOX_CAP_CROSS_PROCESS);
 	default:
 		return false;
 	}
