@@ -6,7 +6,7 @@ export PATH := $(PATH):/usr/lib/llvm-14/bin
 
 IPC_CPPFLAGS := -D_GNU_SOURCE -Ispec -Iimpl -Iconformance/lib
 IPC_CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -fPIC -pthread
-IPC_LDLIBS := -lck -lrt -ldl -pthread
+IPC_LDLIBS := -lnng -lck -lrt -ldl -pthread
 ifneq ($(SAN),)
 IPC_CFLAGS += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
 IPC_LDFLAGS += -fsanitize=$(SAN)
@@ -66,7 +66,22 @@ clean:
 	rm -rf build examples/adapter/build
 
 # Remove every ipcspec object left by any run (e.g. after kill -9).
+# SysV queues first, found by their anchors (see cleanup() in ci/conformance.sh);
+# POSIX queues through /dev/mqueue, or a private mqueue mount when it is absent.
 clean-ipc:
+	@for f in $${TMPDIR:-/tmp}/ipcspec-*; do \
+		[ -f "$$f" ] && read -r tag proj _ <"$$f" 2>/dev/null || continue; \
+		case $$tag.$$proj in ipcspec-sysv-msg.[0-9]* | ipcspec-sysv-party.[0-9]*) ;; *) continue ;; esac; \
+		di=$$(stat -c '%d %i' "$$f") || continue; \
+		key=$$(((proj & 255) << 24 | ($${di% *} & 255) << 16 | ($${di#* } & 65535))); \
+		echo "ipcrm -Q $$(printf '0x%x' $$key)  # $$f"; \
+		ipcrm -Q "$$(printf '0x%x' $$key)" 2>/dev/null; \
+	done; true
+	@if [ "$$(stat -f -c %T /dev/mqueue 2>/dev/null)" = mqueue ]; then \
+		rm -f /dev/mqueue/ipcspec-*; \
+	elif [ "$$(id -u)" = 0 ] && command -v unshare >/dev/null; then \
+		unshare -m sh -c 'mount -t mqueue none /mnt && rm -f /mnt/ipcspec-*'; \
+	else echo "clean-ipc: /dev/mqueue is not mounted: POSIX queues left as they are" >&2; fi
 	rm -f /dev/shm/ipcspec-* /dev/shm/sem.ipcspec-* $${TMPDIR:-/tmp}/ipcspec-*
 
 -include $(IMPL_OBJS:.o=.d) $(CONF_OBJS:.o=.d)

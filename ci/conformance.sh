@@ -21,8 +21,28 @@ IPCSPEC_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export IPCSPEC_RUN_ID IPCSPEC_COMMIT
 # Leave nothing behind, even when a worker was killed on timeout.
 # (FIFOs of native-fifo live under $TMPDIR.)
-trap 'rm -f /dev/shm/ipcspec-"$IPCSPEC_RUN_ID"-* /dev/shm/sem.ipcspec-"$IPCSPEC_RUN_ID"-* \
-	"${TMPDIR:-/tmp}"/ipcspec-"$IPCSPEC_RUN_ID"-*' EXIT INT TERM
+# SysV queues of native-sysv-msg go first: each is found by its anchor file
+# under $TMPDIR ("ipcspec-sysv-msg PROJ …"), its key being ftok(anchor, PROJ).
+# POSIX queues are listed only through an mqueue mount (mq_overview(7)): the
+# usual /dev/mqueue, or else (root) a private mount in a new mount namespace.
+cleanup() {
+	for f in "${TMPDIR:-/tmp}"/ipcspec-"$IPCSPEC_RUN_ID"-*; do
+		[ -f "$f" ] && read -r tag proj _ <"$f" 2>/dev/null || continue
+		case $tag.$proj in ipcspec-sysv-msg.[0-9]* | ipcspec-sysv-party.[0-9]*) ;; *) continue ;; esac
+		di=$(stat -c '%d %i' "$f") || continue
+		key=$(((proj & 255) << 24 | (${di% *} & 255) << 16 | (${di#* } & 65535)))
+		ipcrm -Q "$(printf '0x%x' "$key")" 2>/dev/null
+	done
+	if [ "$(stat -f -c %T /dev/mqueue 2>/dev/null)" = mqueue ]; then
+		rm -f /dev/mqueue/ipcspec-"$IPCSPEC_RUN_ID"-*
+	elif [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+		unshare -m sh -c 'mount -t mqueue none /mnt && rm -f /mnt/ipcspec-"$1"-*' sh \
+			"$IPCSPEC_RUN_ID" 2>/dev/null
+	fi
+	rm -f /dev/shm/ipcspec-"$IPCSPEC_RUN_ID"-* /dev/shm/sem.ipcspec-"$IPCSPEC_RUN_ID"-* \
+		"${TMPDIR:-/tmp}"/ipcspec-"$IPCSPEC_RUN_ID"-*
+}
+trap cleanup EXIT INT TERM
 
 # Test names are "<suite>/<CLAUSE_ID>__behaviour"; the suite is the subject's
 # mechanism, so a subject only ever runs the clauses of its own mechanism.

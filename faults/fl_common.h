@@ -101,6 +101,17 @@ extern _Thread_local int fl_nth_armed;
  * counts the call and fails it as fl_nth says. */
 int fl_nth_cb(const char *name, int *failnum, void **failinfo, unsigned *flags);
 
+/* Evaluate expr with the sweep armed; *faulted says whether a point fired. */
+#define FL_NTH(faulted, expr)                                                                      \
+	({                                                                                         \
+		long fired0_ = fl_nth.fired;                                                       \
+		fl_nth_armed = 1;                                                                  \
+		__typeof__(expr) rc_ = (expr);                                                     \
+		fl_nth_armed = 0;                                                                  \
+		*(faulted) = fl_nth.fired != fired0_;                                              \
+		rc_;                                                                               \
+	})
+
 /* ---- signals ---------------------------------------------------------------- */
 
 /* A process-directed SIGALRM every period_ns (< 1 s) into handler, installed

@@ -1122,16 +1122,6 @@ static const char *const own_points[] = {
 };
 #define NOWN (sizeof(own_points) / sizeof(own_points[0]))
 
-#define NTH(faulted, expr)                                                                         \
-	({                                                                                         \
-		long fired0_ = fl_nth.fired;                                                       \
-		fl_nth_armed = 1;                                                                  \
-		__typeof__(expr) rc_ = (expr);                                                     \
-		fl_nth_armed = 0;                                                                  \
-		*(faulted) = fl_nth.fired != fired0_;                                              \
-		rc_;                                                                               \
-	})
-
 static unsigned long sweep_runs, sweep_fired;
 
 /* An unfaulted step must give want; a faulted one may fail with a negative
@@ -1155,12 +1145,12 @@ static void sweep_msg(struct ipc_msgpipe *from, struct ipc_msgpipe *to, const ch
 	char buf[64];
 	int f, j;
 
-	r = NTH(&f, cur->ops->send(from, m, (size_t)len));
+	r = FL_NTH(&f, cur->ops->send(from, m, (size_t)len));
 	if ((j = sweep_judge("send", r, len, f, what)) == 1)
 		r = cur->ops->send(from, m, (size_t)len);
 	if (j < 0 || r != len)
 		return;
-	r = NTH(&f, cur->ops->recv(to, buf, sizeof(buf)));
+	r = FL_NTH(&f, cur->ops->recv(to, buf, sizeof(buf)));
 	if ((j = sweep_judge("recv", r, len, f, what)) == 1)
 		r = cur->ops->recv(to, buf, sizeof(buf));
 	if (j >= 0 && (r != len || memcmp(buf, m, (size_t)len) != 0))
@@ -1176,13 +1166,13 @@ static int sweep_pair(struct ipc_msgpipe_server *srv, const struct ipc_msgpipe_a
 		      struct ipc_msgpipe **cli, struct ipc_msgpipe **h, const char *what)
 {
 	int f, j;
-	long r = NTH(&f, cur->ops->connect(name, attr, cli));
+	long r = FL_NTH(&f, cur->ops->connect(name, attr, cli));
 
 	if ((j = sweep_judge("connect", r, 0, f, what)) == 1 && no_phantom(srv) == 0)
 		r = cur->ops->connect(name, attr, cli);
 	if (j < 0 || r != 0)
 		return 1;
-	r = NTH(&f, cur->ops->accept(srv, 0, h));
+	r = FL_NTH(&f, cur->ops->accept(srv, 0, h));
 	if ((j = sweep_judge("accept", r, 0, f, what)) == 1)
 		r = cur->ops->accept(srv, 0, h);
 	if (j >= 0 && r != 0)
@@ -1202,7 +1192,7 @@ static void sweep_run(const char *what)
 	int f, j;
 
 	fl_name(name, sizeof(name), "mp");
-	long r = NTH(&f, cur->ops->create(name, &attr, &srv));
+	long r = FL_NTH(&f, cur->ops->create(name, &attr, &srv));
 	if ((j = sweep_judge("create", r, 0, f, what)) == 1 &&
 	    (r = cur->ops->create(name, &attr, &srv)) != 0)
 		VIOLATION("%s on %s: create after a failed one -> %s (a name left)", what,

@@ -5,10 +5,12 @@
 # short: the budget of `make test` (< 75 s); full: `make faults` (< ~4 min).
 # The shmbuf harnesses run on ref-shmbuf, the pipe harnesses (pipe_*) on
 # kernel descriptors, native-pipe and ref-pipe, fifo_faults on native-fifo and
-# ref-fifo, msgpipe_faults on every message-pipe subject; SUBJECT= picks one
-# subject and only the harnesses of its mechanism.
+# ref-fifo, msgpipe_faults on every message-pipe subject, mailbox_faults on
+# every mailbox subject; SUBJECT= picks one subject and only the harnesses of
+# its mechanism.
 # Exit status: 0 only if every harness passed and every failure point in
-# impl/ is covered by nth_sweep, pipe_nth_sweep, fifo_faults or msgpipe_faults.
+# impl/ is covered by nth_sweep, pipe_nth_sweep, fifo_faults, msgpipe_faults or
+# mailbox_faults.
 set -u
 mode=${1:-short}
 dir=${2:-build/faults}
@@ -27,15 +29,17 @@ shmbuf=yes
 pipe=yes
 fifo=yes
 msgpipe=yes
+mailbox=yes
 case $subject in
 '') ;;
 */* | *.so) echo "faults: SUBJECT=$subject is an external object; harnesses take bundled names only" >&2; exit 2 ;;
 *)
 	args="$args --subject $subject"
-	if "$dir/fifo_faults" --is-fifo "$subject"; then shmbuf=no; pipe=no; msgpipe=no
-	elif "$dir/msgpipe_faults" --is-msgpipe "$subject"; then shmbuf=no; pipe=no; fifo=no
-	elif "$dir/pipe_io" --is-pipe "$subject"; then shmbuf=no; fifo=no; msgpipe=no
-	else pipe=no; fifo=no; msgpipe=no; fi ;;
+	if "$dir/fifo_faults" --is-fifo "$subject"; then shmbuf=no; pipe=no; msgpipe=no; mailbox=no
+	elif "$dir/msgpipe_faults" --is-msgpipe "$subject"; then shmbuf=no; pipe=no; fifo=no; mailbox=no
+	elif "$dir/mailbox_faults" --is-mailbox "$subject"; then shmbuf=no; pipe=no; fifo=no; msgpipe=no
+	elif "$dir/pipe_io" --is-pipe "$subject"; then shmbuf=no; fifo=no; msgpipe=no; mailbox=no
+	else pipe=no; fifo=no; msgpipe=no; mailbox=no; fi ;;
 esac
 
 fail=0
@@ -44,7 +48,8 @@ summary=
 # Every point compiled into impl/ must be one of the sweeps' points.
 check_points() {
 	known=$("$dir/nth_sweep" --list-points; "$dir/pipe_nth_sweep" --list-points
-		"$dir/fifo_faults" --list-points; "$dir/msgpipe_faults" --list-points)
+		"$dir/fifo_faults" --list-points; "$dir/msgpipe_faults" --list-points
+		"$dir/mailbox_faults" --list-points)
 	missing=
 	for p in $(grep -rhoE '"ipc/[a-z0-9_/]+"' impl --include='*.c' --include='*.h' |
 		grep -v '^impl/broken' | tr -d '"' | sort -u); do
@@ -70,6 +75,8 @@ run() {
 	rc=$?
 	pid=$(cat "$log_dir/$name.pid" 2>/dev/null)
 	rm -f "$log_dir/$name.pid"
+	# A mailbox run's SysV queues are found through its anchors: first.
+	[ -n "$pid" ] && [ "$name" = mailbox_faults ] && "$dir/mailbox_faults" --cleanup "$pid"
 	[ -n "$pid" ] && rm -f "${TMPDIR:-/tmp}/ipcspec-flt-$pid-"* 2>/dev/null
 	end=$(date +%s.%N)
 	secs=$(echo "$start $end" | awk '{printf "%.1f", $2 - $1}')
@@ -99,6 +106,9 @@ if [ $fifo = yes ]; then
 fi
 if [ $msgpipe = yes ]; then
 	run msgpipe_faults
+fi
+if [ $mailbox = yes ]; then
+	run mailbox_faults
 fi
 # Whatever a killed harness left behind under our prefix.
 rm -f /dev/shm/ipcspec-flt-* 2>/dev/null

@@ -345,4 +345,39 @@ static inline const char *ipc_fuzz_mapped(const char *needle, char *line, size_t
 	return hit;
 }
 
+
+/* ---- the results a spec allows for one call -------------------------------------------------- */
+
+struct ipc_fuzz_want {
+	long codes[8];
+	int n;
+};
+
+static inline void ipc_fuzz_want_add(struct ipc_fuzz_want *w, long code)
+{
+	if (w->n < 8)
+		w->codes[w->n++] = code;
+}
+
+static inline bool ipc_fuzz_want_has(const struct ipc_fuzz_want *w, long rc)
+{
+	for (int i = 0; i < w->n; i++)
+		if (w->codes[i] == rc)
+			return true;
+	return false;
+}
+
+/* "A or B or C", for a failure message (one static buffer). */
+static inline const char *ipc_fuzz_want_str(const struct ipc_fuzz_want *w)
+{
+	static char buf[200];
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < w->n && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? " or " : "",
+					ipc_fuzz_rc(w->codes[i]));
+	return buf;
+}
+
 #endif

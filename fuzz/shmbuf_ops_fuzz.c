@@ -97,48 +97,19 @@ static void pop(struct model *m)
 
 /* ---- sets of acceptable results ----------------------------------------- */
 
-struct want {
-	long codes[6];
-	int n;
-};
 
-static void want_add(struct want *w, long code)
+static void expect(const struct ipc_fuzz_want *w, long rc, const char *what)
 {
-	w->codes[w->n++] = code;
-}
-
-static bool want_has(const struct want *w, long rc)
-{
-	for (int i = 0; i < w->n; i++)
-		if (w->codes[i] == rc)
-			return true;
-	return false;
-}
-
-static const char *want_str(const struct want *w)
-{
-	static char buf[160];
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < w->n && off < sizeof(buf); i++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? " or " : "",
-					ipc_fuzz_rc(w->codes[i]));
-	return buf;
-}
-
-static void expect(const struct want *w, long rc, const char *what)
-{
-	if (!want_has(w, rc))
+	if (!ipc_fuzz_want_has(w, rc))
 		IPC_FUZZ_FAIL("step %u: %s returned %s, the spec says %s", R.step, what,
-			      ipc_fuzz_rc(rc), want_str(w));
+			      ipc_fuzz_rc(rc), ipc_fuzz_want_str(w));
 }
 
 static void expect_one(long want, long rc, const char *what)
 {
-	struct want w = {.n = 0};
+	struct ipc_fuzz_want w = {.n = 0};
 
-	want_add(&w, want);
+	ipc_fuzz_want_add(&w, want);
 	expect(&w, rc, what);
 }
 
@@ -258,17 +229,17 @@ static void op_attach(unsigned arg)
 {
 	int role = role_map[arg & 7], s = free_slot(arg >> 3);
 	struct ipc_shmbuf *h = NULL;
-	struct want w = {.n = 0};
+	struct ipc_fuzz_want w = {.n = 0};
 	int rc;
 
 	if (s < 0)
 		return;
 	if (!role_ok(role))
-		want_add(&w, IPC_EINVAL);
+		ipc_fuzz_want_add(&w, IPC_EINVAL);
 	if (R.m.unlinked)
-		want_add(&w, IPC_ENOENT);
+		ipc_fuzz_want_add(&w, IPC_ENOENT);
 	if (w.n == 0)
-		want_add(&w, 0);
+		ipc_fuzz_want_add(&w, 0);
 	rc = ipc_shmbuf_attach(NAME, role, &h);
 	expect(&w, rc, "attach()");
 	if (rc != 0)
@@ -293,32 +264,32 @@ static void op_detach(unsigned arg)
 
 /* Argument errors (no effect whatever the state). EOS-4 says -EPIPE "at
  * once, whatever its timeout", so it is also accepted when it holds too. */
-static void want_put_args(struct want *w, int role, const void *item, size_t len)
+static void want_put_args(struct ipc_fuzz_want *w, int role, const void *item, size_t len)
 {
 	if (!item && len)
-		want_add(w, IPC_EINVAL);
+		ipc_fuzz_want_add(w, IPC_EINVAL);
 	if (role != IPC_SHMBUF_PRODUCER)
-		want_add(w, IPC_EBADF);
+		ipc_fuzz_want_add(w, IPC_EBADF);
 	if (len > R.m.attr.max_item)
-		want_add(w, IPC_EMSGSIZE);
+		ipc_fuzz_want_add(w, IPC_EMSGSIZE);
 	if (w->n && gone(&R.m, IPC_SHMBUF_CONSUMER))
-		want_add(w, IPC_EPIPE);
+		ipc_fuzz_want_add(w, IPC_EPIPE);
 }
 
-static void want_put_state(struct want *w)
+static void want_put_state(struct ipc_fuzz_want *w)
 {
 	const struct model *m = &R.m;
 
 	if (gone(m, IPC_SHMBUF_CONSUMER))
-		want_add(w, IPC_EPIPE); /* EOS-4 */
+		ipc_fuzz_want_add(w, IPC_EPIPE); /* EOS-4 */
 	else if (m->attr.capacity && m->count == m->attr.capacity)
-		want_add(w, IPC_EAGAIN); /* CAP-1, NB-1 */
+		ipc_fuzz_want_add(w, IPC_EAGAIN); /* CAP-1, NB-1 */
 	else if (mem_must_refuse(m))
-		want_add(w, IPC_ENOMEM); /* UNB-4 */
+		ipc_fuzz_want_add(w, IPC_ENOMEM); /* UNB-4 */
 	else {
-		want_add(w, 0);
+		ipc_fuzz_want_add(w, 0);
 		if (mem_may_refuse(m))
-			want_add(w, IPC_ENOMEM);
+			ipc_fuzz_want_add(w, IPC_ENOMEM);
 	}
 }
 
@@ -327,13 +298,13 @@ static bool do_put(int s, size_t len, uint32_t seed, bool null_item)
 {
 	struct ipc_shmbuf *h = s >= 0 ? R.hs[s].h : NULL;
 	uint8_t *item = null_item ? NULL : ipc_fuzz_in_buf(len);
-	struct want w = {.n = 0};
+	struct ipc_fuzz_want w = {.n = 0};
 	int rc;
 
 	if (R.m.count == QMAX || footprint_after_put(&R.m) > MAX_SLOT_BYTES)
 		return false;
 	if (!h)
-		want_add(&w, IPC_EINVAL);
+		ipc_fuzz_want_add(&w, IPC_EINVAL);
 	else
 		want_put_args(&w, R.hs[s].role, item, len);
 	if (w.n == 0)
@@ -361,31 +332,31 @@ static void check_bytes(const uint8_t *buf, const struct item *it)
 	}
 }
 
-static void want_get(struct want *w, int role, const void *buf, size_t cap)
+static void want_get(struct ipc_fuzz_want *w, int role, const void *buf, size_t cap)
 {
 	const struct item *it = front(&R.m);
 
 	if (!buf && cap)
-		want_add(w, IPC_EINVAL);
+		ipc_fuzz_want_add(w, IPC_EINVAL);
 	if (role != IPC_SHMBUF_CONSUMER)
-		want_add(w, IPC_EBADF);
+		ipc_fuzz_want_add(w, IPC_EBADF);
 	if (w->n)
 		return;
 	if (it)
-		want_add(w, it->len > cap ? IPC_EMSGSIZE : (long)it->len); /* ITEM-4 */
+		ipc_fuzz_want_add(w, it->len > cap ? IPC_EMSGSIZE : (long)it->len); /* ITEM-4 */
 	else
-		want_add(w, gone(&R.m, IPC_SHMBUF_PRODUCER) ? IPC_EOD : IPC_EAGAIN); /* EOS-1, 3 */
+		ipc_fuzz_want_add(w, gone(&R.m, IPC_SHMBUF_PRODUCER) ? IPC_EOD : IPC_EAGAIN); /* EOS-1, 3 */
 }
 
 static void do_get(int s, size_t cap, bool null_buf)
 {
 	struct ipc_shmbuf *h = s >= 0 ? R.hs[s].h : NULL;
 	uint8_t *buf = null_buf ? NULL : ipc_fuzz_out_buf(cap);
-	struct want w = {.n = 0};
+	struct ipc_fuzz_want w = {.n = 0};
 	ssize_t rc;
 
 	if (!h)
-		want_add(&w, IPC_EINVAL);
+		ipc_fuzz_want_add(&w, IPC_EINVAL);
 	else
 		want_get(&w, R.hs[s].role, buf, cap);
 	rc = ipc_shmbuf_get(h, buf, cap, 0);
@@ -572,19 +543,19 @@ static void decode_attr(struct ipc_shmbuf_attr *a)
 static bool create(void)
 {
 	struct ipc_shmbuf_attr *a = &R.m.attr;
-	struct want w = {.n = 0};
+	struct ipc_fuzz_want w = {.n = 0};
 	int rc;
 
 	decode_attr(a);
 	if (a->max_item == 0)
-		want_add(&w, IPC_EINVAL); /* SEG-8 */
+		ipc_fuzz_want_add(&w, IPC_EINVAL); /* SEG-8 */
 	else if (a->capacity == 0 && a->mem_limit && a->mem_limit < least_mem_limit(&R.m))
-		want_add(&w, IPC_EINVAL); /* a ceiling that could never hold an item */
+		ipc_fuzz_want_add(&w, IPC_EINVAL); /* a ceiling that could never hold an item */
 	else if (a->capacity == SIZE_MAX) {
-		want_add(&w, IPC_EINVAL); /* CAP-4 */
-		want_add(&w, IPC_ENOMEM);
+		ipc_fuzz_want_add(&w, IPC_EINVAL); /* CAP-4 */
+		ipc_fuzz_want_add(&w, IPC_ENOMEM);
 	} else
-		want_add(&w, 0);
+		ipc_fuzz_want_add(&w, 0);
 	rc = ipc_shmbuf_create(NAME, a);
 	expect(&w, rc, "create()");
 	return rc == 0;

@@ -15,10 +15,12 @@ extern const struct ipc_subject ipc__subject_native_fifo;
 extern const struct ipc_subject ipc__subject_ref_fifo;
 extern const struct ipc_subject ipc__subject_native_msgpipe;
 extern const struct ipc_subject ipc__subject_ref_msgpipe;
-/* Weak: a subject whose file is not in this build is left out (NULL). */
-extern const struct ipc_subject ipc__subject_ref_mailbox __attribute__((weak));
-extern const struct ipc_subject ipc__subject_native_posix_mq __attribute__((weak));
-extern const struct ipc_subject ipc__subject_native_sysv_msg __attribute__((weak));
+extern const struct ipc_subject ipc__subject_ref_mailbox;
+extern const struct ipc_subject ipc__subject_native_posix_mq;
+extern const struct ipc_subject ipc__subject_native_sysv_msg;
+#ifndef IPCSPEC_NO_NNG /* a build without libnng (.clusterfuzzlite/build.sh) */
+extern const struct ipc_subject ipc__subject_nng_mailbox;
+#endif
 
 static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_ref_shmbuf,
@@ -36,6 +38,9 @@ static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_ref_mailbox,
 	&ipc__subject_native_posix_mq,
 	&ipc__subject_native_sysv_msg,
+#ifndef IPCSPEC_NO_NNG
+	&ipc__subject_nng_mailbox,
+#endif
 };
 
 #define REGISTRY_N (sizeof registry__bundled / sizeof *registry__bundled)

@@ -17,7 +17,7 @@ FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CPPFLAGS := -D_GNU_SOURCE -Ispec -Iimpl
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -pthread $(FUZZ_SAN)
-FUZZ_LDLIBS := -lck -lrt -pthread
+FUZZ_LDLIBS := -lnng -lck -lrt -pthread
 SECONDS ?= 60
 SMOKE_SECONDS ?= 5
 FUZZ_ARGS ?=
@@ -92,7 +92,8 @@ fuzz-smoke: fuzz-build
 # Plain regression run of the committed corpora: no libFuzzer needed to run it.
 fuzz-replay: $(FUZZ_REPLAYS)
 	@fail=0; for t in $(FUZZ_TARGETS); do \
-		$(FUZZ_DIR)/$$t-replay fuzz/corpus/$$t || fail=1; \
+		$(FUZZ_DIR)/$$t-replay fuzz/corpus/$$t >$(FUZZ_DIR)/$$t-replay.log 2>&1 && tail -n 1 $(FUZZ_DIR)/$$t-replay.log \
+			|| { fail=1; cat $(FUZZ_DIR)/$$t-replay.log; }; \
 	done; $(FUZZ_SWEEP); exit $$fail
 
 fuzz-merge:

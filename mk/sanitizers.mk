@@ -19,7 +19,7 @@ asan: deps
 valgrind: deps
 	@$(MAKE) --no-print-directory build
 	@rm -rf $(VG_DIR) && mkdir -p $(VG_DIR)
-	@IPCSPEC_WRAP="valgrind -q --vgdb=no --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$(CURDIR)/$(VG_DIR)/vg.%p.log" \
+	@IPCSPEC_WRAP="valgrind -q --vgdb=no --suppressions=$(CURDIR)/ci/valgrind.supp --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=$(CURDIR)/$(VG_DIR)/vg.%p.log" \
 	 IPCSPEC_TIME_MULTIPLIER=20 JOBS=1 REPORT_DIR=$(VG_DIR)/reports MERGER=$(MERGER) CLAUSE='$(CLAUSE)' \
 	 sh ci/conformance.sh $(BUILD) $(SUBJECT); rc=$$?; \
 	 sh ci/scan-logs.sh $(VG_DIR) || rc=1; exit $$rc

@@ -3,14 +3,15 @@
 # own main (Criterion cannot run under TSan). Any report fails the target.
 #   tsan_stress       shmbuf subjects (ref-shmbuf)
 #   tsan_pipe_stress  the pipe subject ref-pipe (skips, and says so, while it is not built)
+#   tsan_mailbox_stress  the mailbox subject ref-mailbox (send/recv, send_to/recv_any, mixed)
 # make tsan-plain: the same programs built -O2 without TSan and run with
 # bigger counts (TSAN_PLAIN_ITEMS): full-speed interleavings TSan's slowness hides.
 TSAN_DIR := $(BUILD)/tsan
 TSAN_CC := clang
 TSAN_CFLAGS := -std=gnu11 -O1 -g -fsanitize=thread -fno-omit-frame-pointer \
 	-Wall -Wextra -Werror -pthread $(TSAN_EXTRA_CFLAGS)
-TSAN_LDLIBS := -lck -lrt -ldl -pthread
-TSAN_PROGS := tsan_stress tsan_pipe_stress
+TSAN_LDLIBS := -lnng -lck -lrt -ldl -pthread
+TSAN_PROGS := tsan_stress tsan_pipe_stress tsan_mailbox_stress
 TSAN_BINS := $(TSAN_PROGS:%=$(TSAN_DIR)/%)
 TSAN_OBJS := $(IMPL_SRCS:%.c=$(TSAN_DIR)/obj/%.o)
 TSAN_PLAIN_DIR := $(BUILD)/tsan-plain

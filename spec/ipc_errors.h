@@ -15,12 +15,14 @@
 
 /* The one table: name, value, text. Tests compare against IPC_E*, never raw numbers. */
 #define IPC_ERRNO_MAP(XX)                                                    \
+	XX(EACCES, -EACCES, "the name's permissions refuse this process")       \
 	XX(EAGAIN, -EAGAIN, "would block: buffer full or empty")                 \
 	XX(EBADF, -EBADF, "handle not open for this direction")                  \
 	XX(EBUSY, -EBUSY, "queued data would not fit the new capacity")          \
 	XX(ECONNREFUSED, -ECONNREFUSED, "the name exists but nobody serves it")  \
 	XX(EEXIST, -EEXIST, "name already exists")                               \
 	XX(EFAULT, -EFAULT, "a NULL buffer with a non-zero length")              \
+	XX(EIDRM, -EIDRM, "the object was removed")                              \
 	XX(EINTR, -EINTR, "interrupted by a signal before any transfer")         \
 	XX(EINVAL, -EINVAL, "invalid argument")                                  \
 	XX(EMFILE, -EMFILE, "too many open handles in this process")             \
@@ -32,10 +34,11 @@
 	XX(ENOMEM, -ENOMEM, "memory refused")                                    \
 	XX(ENOSYS, -ENOSYS, "operation not provided by this subject")            \
 	XX(ENXIO, -ENXIO, "no reader has the FIFO open (non-blocking open)")     \
-	XX(EOPNOTSUPP, -EOPNOTSUPP, "the file system cannot hold that object")   \
+	XX(EOPNOTSUPP, -EOPNOTSUPP, "not supported here (subject or file system)") \
 	XX(EPERM, -EPERM, "above the limit for an unprivileged caller")          \
 	XX(EPIPE, -EPIPE, "every reader or consumer is gone")                    \
 	XX(ESPIPE, -ESPIPE, "a pipe cannot seek")                                \
+	XX(ESRCH, -ESRCH, "no such party")                                       \
 	XX(ETIMEDOUT, -ETIMEDOUT, "timed out")                                   \
 	XX(EUCLEAN, -EUCLEAN, "shared state is corrupt")                         \
 	XX(EUSERS, -EUSERS, "too many participants")                             \

@@ -98,3 +98,88 @@ void ipct__mailbox_teardown(bool stuck)
 		ipct_mailbox()->unlink(ipct__mb_names[i]);
 	ipct__mb_nhandles = ipct__mb_nnames = 0;
 }
+
+/* ---- appended: queues, at-once timeouts, marked calls in a thread ------- */
+
+const char *ipct_mailbox_create_queue(size_t max_msg)
+{
+	if (ipct_has(IPC_MAILBOX_CAP_BOUNDED))
+		return ipct_mailbox_create(4, max_msg);
+	if (ipct_has(IPC_MAILBOX_CAP_UNBOUNDED))
+		return ipct_mailbox_create(IPC_MAILBOX_UNBOUNDED, max_msg);
+	IPCT_REQUIRE(IPC_MAILBOX_CAP_BOUNDED);
+	return NULL;
+}
+
+int64_t ipct_mailbox_at_once(void)
+{
+	return ipct_has(IPC_MAILBOX_CAP_NONBLOCK) ? 0 : -1;
+}
+
+static int ipct__mb_call_main(void *arg)
+{
+	struct ipct_mailbox_call *c = arg;
+	c->who = ipct_thread_self();
+	ipct_party_enter_call();
+	long rc = c->send ? ipct_mailbox()->send(c->h, c->buf, c->len, c->timeout_ns)
+			  : ipct_mailbox()->recv(c->h, c->buf, sizeof c->buf, c->timeout_ns);
+	ipct_party_leave_call();
+	atomic_store(&c->rc, rc);
+	atomic_store(&c->returned, true);
+	return 0;
+}
+
+static struct ipct_mailbox_call *ipct__mb_call(struct ipc_mailbox *h, bool send, const void *msg,
+					       size_t len, int64_t timeout_ns)
+{
+	struct ipct_mailbox_call *c = ipct_shared(sizeof *c);
+	if (len > sizeof c->buf)
+		cr_assert_fail("BROKEN: a marked send of %zu bytes (at most %zu)", len,
+			       sizeof c->buf);
+	c->h = h;
+	c->send = send;
+	c->len = len;
+	c->timeout_ns = timeout_ns;
+	if (len)
+		memcpy(c->buf, msg, len);
+	c->party = ipct_thread_start(ipct__mb_call_main, c);
+	return c;
+}
+
+struct ipct_mailbox_call *ipct_mailbox_send_thread(struct ipc_mailbox *h, const void *msg,
+						   size_t len, int64_t timeout_ns)
+{
+	return ipct__mb_call(h, true, msg, len, timeout_ns);
+}
+
+struct ipct_mailbox_call *ipct_mailbox_recv_thread(struct ipc_mailbox *h, int64_t timeout_ns)
+{
+	return ipct__mb_call(h, false, NULL, 0, timeout_ns);
+}
+
+bool ipct_mailbox_call_blocks(struct ipct_mailbox_call *c)
+{
+	return ipct_party_wait_blocked(c->party, 2000) && !atomic_load(&c->returned);
+}
+
+long ipct_mailbox_call_result(struct ipct_mailbox_call *c)
+{
+	if (ipct_party_wait(c->party, 5000) != 0 || !atomic_load(&c->returned))
+		cr_assert_fail("the marked %s had not returned 5 s after it should have",
+			       c->send ? "send" : "recv");
+	return atomic_load(&c->rc);
+}
+
+int ipct_mailbox_timeouts(int64_t t[3])
+{
+	int n = 0;
+	if (ipct_has(IPC_MAILBOX_CAP_NONBLOCK))
+		t[n++] = 0;
+	if (ipct_has(IPC_MAILBOX_CAP_TIMED))
+		t[n++] = IPCT_MS(ipct_scaled_ms(5000));
+	if (ipct_has(IPC_MAILBOX_CAP_BLOCKING))
+		t[n++] = -1;
+	if (n == 0)
+		t[n++] = -1; /* what any call accepts */
+	return n;
+}

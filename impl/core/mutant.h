@@ -35,6 +35,12 @@ enum ipc_mutant_id {
 	IPC_MUTANT_FIFO_DATA_SURVIVES = 32, /* a hidden reader per FIFO: bytes outlive the last close */
 	IPC_MUTANT_MSGPIPE_MERGED = 33,     /* recv also takes the queued messages that fit */
 	IPC_MUTANT_MSGPIPE_SILENT_TRUNCATION = 34, /* short buffer: cap bytes, the rest dropped */
+	/* ref-mailbox (docs/ref-mailbox-design.md) */
+	IPC_MUTANT_MB_ZERO_EARLY_RETURN = 40, /* a zero-capacity send returns before the hand-off */
+	IPC_MUTANT_MB_CAP_OFF_BY_ONE = 41,    /* a bounded mailbox accepts n + 1 messages */
+	IPC_MUTANT_MB_LOST_WAKEUP = 42,       /* a queued message wakes nobody; waits unsliced */
+	IPC_MUTANT_MB_FROM_TAKES_ANY = 43,    /* recv_from(Q) takes any sender's message */
+	IPC_MUTANT_MB_REDELIVER = 44,         /* a leaving receiver's last message is queued again */
 	IPC_MUTANT_COUNT_
 };
 

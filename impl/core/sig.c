@@ -5,6 +5,14 @@
 
 #include "core/core.h"
 
+/* Raised by the faulting instruction itself, so never while the thread
+ * sleeps in a futex (sanitizers and debuggers install handlers for them). */
+static bool synchronous(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP ||
+	       sig == SIGSYS;
+}
+
 /* Linux restarts an interrupted read, write, open, accept, send or recv
  * when the handler that ran has SA_RESTART (poll never restarts). A futex
  * wait ended by a handler does not say which signal ran, so: restart when
@@ -19,8 +27,8 @@ bool ipc__sig_restarts(void)
 	if (pthread_sigmask(SIG_BLOCK, NULL, &blocked) != 0)
 		return false;
 	for (int sig = 1; sig < NSIG; sig++) {
-		if (sigismember(&blocked, sig) == 1 || sigaction(sig, NULL, &sa) != 0)
-			continue; /* blocked, or reserved by the C library */
+		if (synchronous(sig) || sigismember(&blocked, sig) == 1 || sigaction(sig, NULL, &sa) != 0)
+			continue; /* cannot have ended the wait, or reserved by the C library */
 		if (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
 			continue; /* no handler runs (sa_sigaction shares the field) */
 		if (!(sa.sa_flags & SA_RESTART))
