@@ -78,7 +78,7 @@ void bench_name_new_fn(char *buf, size_t len, int (*unlink)(const char *name));
 void bench_path_new_fn(char *buf, size_t len, int (*unlink)(const char *path));
 void bench_name_done(const char *name);
 void bench_name_forget(const char *name);
-int bench_shm_leftovers(void);
+int bench_shm_leftovers(void);   /* in /dev/shm, /dev/mqueue, $TMPDIR (or /tmp) */
 int64_t bench_cpu_wait_us(void); /* /proc/pressure/cpu "some" total, -1 if absent */
 void bench_print_env(void);
 
@@ -135,8 +135,9 @@ struct ipc_subject;
 const struct ipc_subject *bench_pipe_find(const char *name);
 /* The registry's subject of mechanism mech called name (ref-pipe as above).
  * The two functions below also take a fifo subject (opened through its
- * open(), used through its pipe view) and a msgpipe subject (one instance
- * per direction, one message per write; size must then be 64). */
+ * open(), used through its pipe view), a msgpipe subject (one instance
+ * per direction, one message per write; size must then be 64) and a mailbox
+ * subject (one mailbox per direction, max_msg = size, an empty message ends). */
 const struct ipc_subject *bench_subject_find(uint32_t mech, const char *name);
 int bench_pipe_subject_tput(const struct bench_cfg *cfg, const struct ipc_subject *s, size_t size,
 			    struct bench_tput *out);
@@ -160,7 +161,9 @@ double bench_row_metric(const struct bench_row *r, int trial); /* items/s or p50
 int bench_ratios(const struct bench_row *r, double *ratios); /* per trial */
 void bench_print_table(const struct bench_row *rows, int n);
 int bench_print_noise(const struct bench_row *rows, int n); /* contended trials */
-void bench_print_acceptance(const struct bench_row *rows, int n, const char *subject, const char *pipe);
+/* mailbox: the mailbox subject (ref-mailbox), NULL when not built in. */
+void bench_print_acceptance(const struct bench_row *rows, int n, const char *subject,
+			    const char *pipe, const char *mailbox);
 int bench_write_json(const char *path, const struct bench_row *rows, int n);
 
 #endif

@@ -6,7 +6,8 @@
  *
  * Runs every workload at each of its sizes (shmbuf: 8, 64 and 4096 bytes;
  * pipe: writes of 64 B, 4 KiB and 64 KiB, messages of 1 and 64 B; fifo: writes
- * of 64 B and 64 KiB, messages of 64 B; msgpipe: 64 B messages), subject
+ * of 64 B and 64 KiB, messages of 64 B; msgpipe: 64 B messages; mailbox:
+ * 64 B messages, against native-posix-mq and native-sysv-msg), subject
  * and baseline interleaved trial by trial (ABAB...), prints the table and the
  * acceptance ratios, writes JSON. Exit status: 0 when every item arrived in
  * order and every trial ran, 1 otherwise. Timings are reported, never gated on.
@@ -20,6 +21,7 @@
 #include "bench.h"
 #include "fifo.h"
 #include "ipc_subject.h"
+#include "mailbox.h"
 #include "msgpipe.h"
 #include "pipe.h"
 
@@ -29,6 +31,7 @@ struct bench_ctx {
 	const struct ipc_subject *pipe, *native; /* pipe subject; its baseline native-pipe */
 	const struct ipc_subject *fifo, *fifo_native; /* ref-fifo, native-fifo */
 	const struct ipc_subject *msgpipe, *msgpipe_native; /* ref-msgpipe, native-msgpipe */
+	const struct ipc_subject *mailbox;        /* ref-mailbox; its baselines are found by name */
 	const struct ipc_subject *cur, *cur_base; /* subject and baseline of the cell being run */
 	int failures; /* trials that failed or delivered a wrong item */
 };
@@ -124,7 +127,7 @@ static int t_base_rtt(struct bench_ctx *x, size_t size, struct bench_row *row, i
 #define N_SIZES_MAX 3
 static const struct bench_workload {
 	const char *name, *group; /* --only takes either */
-	uint32_t mech;            /* whose subject: --subject (shmbuf), --pipe-subject, ref-fifo, ref-msgpipe */
+	uint32_t mech;            /* whose subject: --subject, --pipe-subject, or the ref- one */
 	bool rtt, cross_process;
 	bench_trial_fn subject;
 	const char *baseline; /* NULL: no reference yet, the subject runs alone */
@@ -142,6 +145,15 @@ static const struct bench_workload {
 	{"msgpipe-throughput", "msgpipe", IPC_MECH_MSGPIPE, false, true, t_sub_tput, "native-msgpipe", t_base_tput,
 	 {64, 4096}},
 	{"msgpipe-pingpong", "msgpipe", IPC_MECH_MSGPIPE, true, true, t_sub_rtt, "native-msgpipe", t_base_rtt, {64}},
+	/* ref-mailbox against two kernel queues: each pair of rows is its own
+	 * interleaved cell, so every ratio is taken trial by trial. */
+	{"mailbox-throughput", "mailbox", IPC_MECH_MAILBOX, false, true, t_sub_tput, "native-posix-mq", t_base_tput,
+	 {64}},
+	{"mailbox-pingpong", "mailbox", IPC_MECH_MAILBOX, true, true, t_sub_rtt, "native-posix-mq", t_base_rtt, {64}},
+	{"mailbox-sysv-throughput", "mailbox", IPC_MECH_MAILBOX, false, true, t_sub_tput, "native-sysv-msg",
+	 t_base_tput, {64}},
+	{"mailbox-sysv-pingpong", "mailbox", IPC_MECH_MAILBOX, true, true, t_sub_rtt, "native-sysv-msg", t_base_rtt,
+	 {64}},
 };
 #define N_WORK (sizeof workloads / sizeof *workloads)
 
@@ -157,7 +169,7 @@ static void row_init(struct bench_row *r, const char *subject, const struct benc
 static void run_cell(struct bench_ctx *x, const struct bench_workload *w, size_t size, struct bench_row *rows)
 {
 	fflush(stdout); /* keep the header ahead of the progress dots in a log */
-	fprintf(stderr, "bench: %-16s %4zu B ", w->name, size);
+	fprintf(stderr, "bench: %-23s %4zu B ", w->name, size);
 	for (int t = 0; t < x->cfg.trials; t++) {
 		for (int k = 0; k < (w->base ? 2 : 1); k++) {
 			int64_t w0 = bench_cpu_wait_us(), t0 = bench_now_ns();
@@ -183,18 +195,22 @@ static const struct ipc_subject *workload_subject(struct bench_ctx *x, const str
 		uint64_t cross; /* the mechanism's CROSS_PROCESS bit */
 	} mechs[] = {{IPC_MECH_PIPE, IPC_PIPE_CAP_CROSS_PROCESS},
 		     {IPC_MECH_FIFO, IPC_FIFO_CAP_CROSS_PROCESS},
-		     {IPC_MECH_MSGPIPE, IPC_MSGPIPE_CAP_CROSS_PROCESS}};
-	const struct ipc_subject *sub[] = {x->pipe, x->fifo, x->msgpipe}, *base[] = {x->native, x->fifo_native, x->msgpipe_native};
+		     {IPC_MECH_MSGPIPE, IPC_MSGPIPE_CAP_CROSS_PROCESS},
+		     {IPC_MECH_MAILBOX, IPC_MAILBOX_CAP_CROSS_PROCESS}};
+	const struct ipc_subject *sub[] = {x->pipe, x->fifo, x->msgpipe, x->mailbox};
 	for (size_t i = 0; i < sizeof mechs / sizeof *mechs; i++) {
 		if (w->mech != mechs[i].mech)
 			continue;
-		if (!sub[i] || (w->baseline && !base[i]))
+		/* By the workload's name: a mechanism may have several baselines. */
+		const struct ipc_subject *base =
+		    w->baseline ? bench_subject_find(w->mech, w->baseline) : NULL;
+		if (!sub[i] || (w->baseline && !base))
 			return NULL; /* said once, at start-up */
 		if (w->cross_process && !(sub[i]->caps & mechs[i].cross)) {
 			printf("note: %s lacks CROSS_PROCESS: %s skipped\n", sub[i]->name, w->name);
 			return NULL;
 		}
-		x->cur = sub[i], x->cur_base = base[i];
+		x->cur = sub[i], x->cur_base = base;
 		return sub[i];
 	}
 	if (w->cross_process && !(s->caps & IPC_SHMBUF_CAP_CROSS_PROCESS)) {
@@ -321,7 +337,8 @@ int main(int argc, char **argv)
 	struct bench_ctx x = {0};
 	if (parse_args(argc, argv, &x.cfg) < 0) {
 		fprintf(stderr, "usage: %s [--subject NAME] [--pipe-subject NAME] [--trials N] [--time S] [--warm S] "
-				"[--rounds N] [--rtt-budget S] [--json PATH] [--smoke] [--only WORKLOAD|shmbuf|pipe|fifo|msgpipe] "
+				"[--rounds N] [--rtt-budget S] [--json PATH] [--smoke] "
+				"[--only WORKLOAD|shmbuf|pipe|fifo|msgpipe|mailbox] "
 				"[--size BYTES]\n", argv[0]);
 		return 2;
 	}
@@ -343,18 +360,25 @@ int main(int argc, char **argv)
 		printf("note: ref-fifo or native-fifo not in this build: the fifo workloads are skipped\n");
 	if (!x.msgpipe || !x.msgpipe_native)
 		printf("note: ref-msgpipe or native-msgpipe not in this build: the msgpipe workloads are skipped\n");
+	x.mailbox = bench_subject_find(IPC_MECH_MAILBOX, "ref-mailbox");
+	if (!x.mailbox || !bench_subject_find(IPC_MECH_MAILBOX, "native-posix-mq") ||
+	    !bench_subject_find(IPC_MECH_MAILBOX, "native-sysv-msg"))
+		printf("note: ref-mailbox, native-posix-mq or native-sysv-msg not in this build: "
+		       "their mailbox workloads are skipped\n");
 	print_cfg(&x.cfg, s, x.pipe);
 	bench_pin(0); /* this process is always the producer / pinger */
 	int n = run_all(&x, s, rows);
 	bench_print_table(rows, n);
 	bench_print_noise(rows, n);
-	bench_print_acceptance(rows, n, s->name, x.pipe ? x.pipe->name : NULL);
+	bench_print_acceptance(rows, n, s->name, x.pipe ? x.pipe->name : NULL,
+			       x.mailbox ? x.mailbox->name : NULL);
 	if (x.cfg.json && bench_write_json(x.cfg.json, rows, n) == 0)
 		printf("\nwrote %s\n", x.cfg.json);
 	int left = bench_shm_leftovers();
 	x.failures += left > 0;
 	if (x.failures)
-		printf("\nFAILED: %d trial(s) failed or delivered a wrong item; %d object(s) left in /dev/shm\n",
+		printf("\nFAILED: %d trial(s) failed or delivered a wrong item; "
+		       "%d object(s) of the run left behind\n",
 		       x.failures, left);
 	return x.failures ? 1 : 0;
 }

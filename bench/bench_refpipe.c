@@ -16,7 +16,9 @@
  *
  * The same code runs a fifo subject (opened through its open(), then used
  * through its pipe view) and a msgpipe subject (one instance per direction,
- * one message per write): see docs/bench.md, "FIFOs and message pipes".
+ * one message per write): see docs/bench.md, "FIFOs and message pipes". And a
+ * mailbox subject: one mailbox per direction, one message per write, an empty
+ * message for end of file (see docs/bench.md, "Mailboxes").
  */
 #include <errno.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 #include "bench.h"
 #include "fifo.h"
 #include "ipc_subject.h"
+#include "mailbox.h"
 #include "msgpipe.h"
 #include "pipe.h"
 
@@ -69,20 +72,45 @@ static const struct ipc_msgpipe_ops *msg_ops(const struct ipc_subject *s)
 	return s->mechanism == IPC_MECH_MSGPIPE ? s->ops : NULL;
 }
 
-/* ---- one end, whatever the mechanism: a pipe end or one msgpipe instance end ---- */
+static const struct ipc_mailbox_ops *mb_ops(const struct ipc_subject *s)
+{
+	return s->mechanism == IPC_MECH_MAILBOX ? s->ops : NULL;
+}
+
+/* ---- one end, whatever the mechanism: a pipe end, a msgpipe instance end, a mailbox ---- */
+
+/* A mailbox's end of file is an empty message: the kernel queues
+ * (native-posix-mq, native-sysv-msg) have no end of stream, so every subject
+ * gets the same marker, and the benchmark never sends an empty message
+ * otherwise. IPC_EOD (ref-mailbox's own end of stream: the writer closed
+ * without the marker, after a failure) ends the reader too; its byte count
+ * then tells. */
+static ssize_t mailbox_read(const struct ipc_mailbox_ops *mb, void *end, void *buf, size_t len)
+{
+	ssize_t n = mb->recv(end, buf, len, IPC_TIMEOUT_INFINITE);
+	return n == IPC_EOD ? 0 : n;
+}
 
 static ssize_t end_read(const struct ipc_subject *s, void *end, void *buf, size_t len)
 {
 	const struct ipc_msgpipe_ops *m = msg_ops(s);
+	if (mb_ops(s))
+		return mailbox_read(mb_ops(s), end, buf, len);
 	if (!m)
 		return ops_of(s)->read(end, buf, len);
 	ssize_t n = m->recv(end, buf, len);
 	return n == IPC_EOD ? 0 : n; /* the benchmark never sends an empty message */
 }
 
+/* One write is one message for a msgpipe or a mailbox; a mailbox's send says
+ * 0 for the whole message, so it counts as len bytes written. */
 static ssize_t end_write(const struct ipc_subject *s, void *end, const void *buf, size_t len)
 {
 	const struct ipc_msgpipe_ops *m = msg_ops(s);
+	if (mb_ops(s)) {
+		int rc = mb_ops(s)->send(end, buf, len, IPC_TIMEOUT_INFINITE);
+		return rc < 0 ? rc : (ssize_t)len;
+	}
 	return m ? m->send(end, buf, len) : ops_of(s)->write(end, buf, len);
 }
 
@@ -137,10 +165,39 @@ static int msgpipe_parent_end(const struct ipc_subject *s, void **srv, void **en
 	return rc < 0 ? rc : r;
 }
 
+/* A mailbox, made the same for every subject: capacity 10 (POSIX mq's
+ * msg_max for an unprivileged process), max_msg the message size, mode 0600.
+ * Nothing is opened: a ref-mailbox handle belongs to the process that opened
+ * it, so each side opens its own by name (mailbox_end) once forked. */
+static int mailbox_create(const struct ipc_subject *s, char *name, size_t len, size_t size)
+{
+	struct ipc_mailbox_attr attr = {
+	    .capacity = 10, .max_msg = size, .mode = 0600, .mem_limit = 0};
+	bench_name_new_fn(name, len, mb_ops(s)->unlink);
+	return mb_ops(s)->create(name, &attr);
+}
+
+/* This process's end of mailbox name in role flags (IPC_MAILBOX_SEND or
+ * RECV); nothing for another mechanism, whose ends exist already. */
+static int mailbox_end(const struct ipc_subject *s, const char *name, uint32_t flags, void **end)
+{
+	return mb_ops(s) ? mb_ops(s)->open(name, flags, (struct ipc_mailbox **)end) : 0;
+}
+
+/* Once both processes hold their ends the name can go (the ends keep
+ * working), except a mailbox's: its unlink ends every call on it (-EIDRM),
+ * so it is removed after the trial, when both sides have closed. */
+static void name_attached(const struct ipc_subject *s, const char *name)
+{
+	if (!mb_ops(s))
+		bench_name_done(name);
+}
+
 /* A name for create(); registered so the watchdog can unlink it. For a
- * msgpipe, *srv and no end (see msgpipe_create). */
-static int pipe_create(const struct ipc_subject *s, char *name, size_t len, void **rd, void **wr,
-		       void **srv)
+ * msgpipe, *srv and no end (see msgpipe_create); for a mailbox, no end
+ * (mailbox_create), its max_msg is size. */
+static int pipe_create(const struct ipc_subject *s, char *name, size_t len, size_t size, void **rd,
+		       void **wr, void **srv)
 {
 	struct ipc_pipe_attr attr = {.flags = 0, .capacity = 0}; /* the subject's default, as a user gets it */
 	int (*rm)(const char *);
@@ -151,6 +208,9 @@ static int pipe_create(const struct ipc_subject *s, char *name, size_t len, void
 	} else if (s->mechanism == IPC_MECH_MSGPIPE) {
 		rm = msg_ops(s)->unlink;
 		rc = msgpipe_create(s, name, len, srv);
+	} else if (mb_ops(s)) {
+		rm = mb_ops(s)->unlink;
+		rc = mailbox_create(s, name, len, size);
 	} else {
 		rm = ops_of(s)->unlink;
 		bench_name_new_fn(name, len, rm);
@@ -169,11 +229,25 @@ static int pipe_create(const struct ipc_subject *s, char *name, size_t len, void
 static void pipe_close(const struct ipc_subject *s, void **end, int *rc)
 {
 	if (*end) {
-		int r = msg_ops(s) ? msg_ops(s)->close(*end) : ops_of(s)->close(*end);
+		int r = mb_ops(s)    ? mb_ops(s)->close(*end)
+			: msg_ops(s) ? msg_ops(s)->close(*end)
+				     : ops_of(s)->close(*end);
 		if (r < 0 && *rc == 0)
 			*rc = r;
 		*end = NULL;
 	}
+}
+
+/* The writer's last act: close, after the end marker for a mailbox (see
+ * mailbox_read). Sent on a failed trial too, so a reader still waiting ends. */
+static void writer_close(const struct ipc_subject *s, void **end, int *rc)
+{
+	if (*end && mb_ops(s)) {
+		int r = mb_ops(s)->send(*end, "", 0, IPC_TIMEOUT_INFINITE);
+		if (r < 0 && *rc == 0)
+			*rc = r;
+	}
+	pipe_close(s, end, rc);
 }
 
 static int write_all(const struct ipc_subject *s, void *wr, const void *buf, size_t len)
@@ -315,6 +389,8 @@ static int tput_reader(void *arg, int ready_fd, void *out, size_t outlen)
 	pipe_close(a->s, &a->wr, &rc); /* the child's copy of the write end */
 	if (rc == 0)
 		rc = msgpipe_child_end(a->s, a->name, &a->rd);
+	if (rc == 0)
+		rc = mailbox_end(a->s, a->name, IPC_MAILBOX_RECV, &a->rd);
 	unsigned char *buf = malloc(BENCH_PIPE_READ + LINE);
 	if (rc == 0 && !buf)
 		rc = -ENOMEM;
@@ -362,21 +438,26 @@ int bench_pipe_subject_tput(const struct bench_cfg *cfg, const struct ipc_subjec
 	if (size % LINE || size == 0)
 		return -EINVAL;
 	signal(SIGPIPE, SIG_IGN); /* a dead reader is an error to report, not our death */
-	int rc = pipe_create(s, name, sizeof name, &a.rd, &a.wr, &a.srv);
+	int rc = pipe_create(s, name, sizeof name, size, &a.rd, &a.wr, &a.srv);
 	if (rc == 0)
 		rc = bench_spawn(&c, tput_reader, &a, sizeof r);
 	pipe_close(s, &a.rd, &rc); /* the parent's copy of the read end */
 	if (rc == 0 && (rc = bench_wait_ready(&c)) == 0)
 		rc = msgpipe_parent_end(s, &a.srv, &a.wr);
+	if (rc == 0)
+		rc = mailbox_end(s, name, IPC_MAILBOX_SEND, &a.wr);
 	(void)msgpipe_server_close(s, &a.srv); /* a failed start: no instance to serve */
 	if (rc == 0) {
-		bench_name_done(name); /* both processes hold their ends */
+		name_attached(s, name); /* both processes hold their ends */
 		cpu = bench_thread_cpu_ns();
 		writes = tput_writer(&a, cfg->warm_ns + cfg->trial_ns);
 		cpu = bench_thread_cpu_ns() - cpu;
 		rc = writes < 0 ? (int)writes : 0;
 	}
-	pipe_close(s, &a.wr, &rc); /* end of file for the reader */
+	writer_close(s, &a.wr, &rc); /* end of file for the reader */
+	/* A failed trial: unlink now, so a reader blocked in a mailbox wakes (-EIDRM). */
+	if (rc < 0 && name[0])
+		bench_name_done(name);
 	if (c.pid > 0) {
 		int rc2 = bench_reap(&c, &r, sizeof r);
 		rc = rc < 0 ? rc : rc2;
@@ -441,6 +522,10 @@ static int rtt_echo(void *arg, int ready_fd, void *out, size_t outlen)
 		rc = msgpipe_child_end(a->s, a->name[0], &a->rd[0]);
 	if (rc == 0)
 		rc = msgpipe_child_end(a->s, a->name[1], &a->wr[1]);
+	if (rc == 0)
+		rc = mailbox_end(a->s, a->name[0], IPC_MAILBOX_RECV, &a->rd[0]);
+	if (rc == 0)
+		rc = mailbox_end(a->s, a->name[1], IPC_MAILBOX_SEND, &a->wr[1]);
 	if (rc == 0 && !buf)
 		rc = -ENOMEM;
 	if (rc == 0)
@@ -509,7 +594,7 @@ int bench_pipe_subject_rtt(const struct bench_cfg *cfg, const struct ipc_subject
 	signal(SIGPIPE, SIG_IGN);
 	int rc = samples ? 0 : -ENOMEM, k = 0;
 	for (int d = 0; d < 2 && rc == 0; d++)
-		rc = pipe_create(s, name[d], sizeof name[d], &a.rd[d], &a.wr[d], &a.srv[d]);
+		rc = pipe_create(s, name[d], sizeof name[d], size, &a.rd[d], &a.wr[d], &a.srv[d]);
 	if (rc == 0)
 		rc = bench_spawn(&c, rtt_echo, &a, sizeof child);
 	pipe_close(s, &a.rd[0], &rc);
@@ -518,17 +603,25 @@ int bench_pipe_subject_rtt(const struct bench_cfg *cfg, const struct ipc_subject
 		rc = msgpipe_parent_end(s, &a.srv[0], &a.wr[0]);
 	if (rc == 0)
 		rc = msgpipe_parent_end(s, &a.srv[1], &a.rd[1]);
+	if (rc == 0)
+		rc = mailbox_end(s, name[0], IPC_MAILBOX_SEND, &a.wr[0]);
+	if (rc == 0)
+		rc = mailbox_end(s, name[1], IPC_MAILBOX_RECV, &a.rd[1]);
 	for (int d = 0; d < 2; d++)
 		(void)msgpipe_server_close(s, &a.srv[d]); /* a failed start */
 	if (rc == 0) {
-		bench_name_done(name[0]);
-		bench_name_done(name[1]);
+		name_attached(s, name[0]);
+		name_attached(s, name[1]);
 		cpu = bench_thread_cpu_ns();
 		k = rtt_ping(&a, samples, &sent, &out->errors);
 		cpu = bench_thread_cpu_ns() - cpu;
 		rc = k < 0 ? k : 0;
 	}
-	pipe_close(s, &a.wr[0], &rc); /* end of file: the echo ends */
+	writer_close(s, &a.wr[0], &rc); /* end of file: the echo ends */
+	/* A failed trial: unlink now, so an echo blocked in a mailbox wakes (-EIDRM). */
+	for (int d = 0; d < 2 && rc < 0; d++)
+		if (name[d][0])
+			bench_name_done(name[d]);
 	if (c.pid > 0) {
 		int rc2 = bench_reap(&c, &child, sizeof child);
 		rc = rc < 0 ? rc : rc2;

@@ -67,7 +67,7 @@ static void print_row(const struct bench_row *r)
 {
 	char a[32], b[32], c[32], d[32], f[100];
 	double *m = r->is_rtt ? (double *)r->p50 : (double *)r->ips;
-	printf("%-17s %5zu  %-16s", r->workload, r->size, r->subject);
+	printf("%-23s %5zu  %-16s", r->workload, r->size, r->subject);
 	if (r->is_rtt) {
 		snprintf(f, sizeof f, "[%s-%s]", fmt_ns(b, sizeof b, bench_min(m, r->n)),
 			 fmt_ns(c, sizeof c, bench_max(m, r->n)));
@@ -94,7 +94,7 @@ static void print_row(const struct bench_row *r)
 
 void bench_print_table(const struct bench_row *rows, int n)
 {
-	printf("\n%-17s %5s  %-16s %-26s %7s %8s %13s %8s %8s %6s  %s\n", "workload", "size", "subject",
+	printf("\n%-23s %5s  %-16s %-26s %7s %8s %13s %8s %8s %6s  %s\n", "workload", "size", "subject",
 	       "items/s median [min-max]", "MB/s", "p50 ns", "[min-max]", "p99 ns", "cpu ns", "wait",
 	       "ratio median [min-max]");
 	for (int i = 0; i < n; i++) {
@@ -115,7 +115,7 @@ int bench_print_noise(const struct bench_row *rows, int n)
 		for (int t = 0; t < rows[i].n; t++, total++)
 			noisy += rows[i].wait[t] > BENCH_NOISY;
 	printf("\ncpu ns = CPU time (user + sys) of both sides per item or round trip, median over the trials "
-	       "(pipe workloads): what a spinning wait costs.\n");
+	       "(all but the shmbuf workloads): what a spinning wait costs.\n");
 	printf("wait = the largest share of a trial during which some task waited for a CPU "
 	       "(/proc/pressure/cpu); 0%% on a quiet machine.\n");
 	if (noisy)
@@ -153,9 +153,11 @@ static void print_goal(const struct bench_row *r, const char *label, double targ
 	       bench_max(q, n), at_least ? ">=" : "<=", target, ok ? "met" : "MISSED", met, n);
 }
 
-void bench_print_acceptance(const struct bench_row *rows, int n, const char *subject, const char *pipe)
+void bench_print_acceptance(const struct bench_row *rows, int n, const char *subject,
+			    const char *pipe, const char *mailbox)
 {
-	char l[6][96];
+	char l[8][96];
+	const char *mb = mailbox ? mailbox : "(no mailbox subject)";
 	const char *p = pipe ? pipe : "(no pipe subject)";
 	snprintf(l[0], sizeof l[0], "(1) 64 B 2-proc items/s %s / pipe", subject);
 	snprintf(l[1], sizeof l[1], "(2) 64 B 1-proc items/s %s / ck_ring", subject);
@@ -163,6 +165,8 @@ void bench_print_acceptance(const struct bench_row *rows, int n, const char *sub
 	snprintf(l[3], sizeof l[3], "(4) 64 B writes/s %s / native-pipe", p);
 	snprintf(l[4], sizeof l[4], "(5) 64 KiB writes/s %s / native-pipe", p);
 	snprintf(l[5], sizeof l[5], "(6) 64 B ping-pong p50 %s / native-pipe", p);
+	snprintf(l[6], sizeof l[6], "(7) 64 B 2-proc msgs/s %s / posix-mq", mb);
+	snprintf(l[7], sizeof l[7], "(8) 64 B ping-pong p50 %s / posix-mq", mb);
 	printf("\nacceptance ratios (per-trial ratio: median [min-max]):\n");
 	print_goal(find_row(rows, n, "2proc-throughput", subject, 64), l[0], 10, true);
 	print_goal(find_row(rows, n, "1proc-throughput", subject, 64), l[1], 0.8, true);
@@ -170,6 +174,8 @@ void bench_print_acceptance(const struct bench_row *rows, int n, const char *sub
 	print_goal(find_row(rows, n, "pipe-throughput", pipe, 64), l[3], 3, true);
 	print_goal(find_row(rows, n, "pipe-throughput", pipe, 65536), l[4], 1, true);
 	print_goal(find_row(rows, n, "pipe-pingpong", pipe, 64), l[5], 0.2, false);
+	print_goal(find_row(rows, n, "mailbox-throughput", mailbox, 64), l[6], 10, true);
+	print_goal(find_row(rows, n, "mailbox-pingpong", mailbox, 64), l[7], 0.1, false);
 }
 
 /* ---- JSON (plain stdio: a fresh machine has no python) -------------------- */

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,25 +146,39 @@ void bench_watchdog_arm(void)
 
 void bench_watchdog_disarm(void) { alarm(0); }
 
-/* Objects of this run still in /dev/shm: reported, removed, counted. */
-int bench_shm_leftovers(void)
+/* Objects of this run still in dir: reported, counted, and removed if
+ * remove is set. */
+static int leftovers_in(const char *dir, bool remove)
 {
 	char prefix[64], path[512];
 	int n = 0;
-	DIR *d = opendir("/dev/shm");
+	DIR *d = opendir(dir);
 	if (!d)
 		return 0;
 	snprintf(prefix, sizeof prefix, "ipcspec-bench-%d-", (int)getpid());
 	for (struct dirent *e; (e = readdir(d));) {
 		if (!strstr(e->d_name, prefix))
 			continue;
-		fprintf(stderr, "bench: left in /dev/shm: %s\n", e->d_name);
-		snprintf(path, sizeof path, "/dev/shm/%s", e->d_name);
-		unlink(path);
+		fprintf(stderr, "bench: left in %s: %s%s\n", dir, e->d_name,
+			remove ? "" : " (make clean-ipc)");
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (remove)
+			unlink(path);
 		n++;
 	}
 	closedir(d);
 	return n;
+}
+
+/* Objects of this run left behind: shared memory, POSIX queues (where
+ * /dev/mqueue is mounted), and files in $TMPDIR (FIFOs, the anchors of
+ * native-sysv-msg's queues), which stay: an anchor is what lets make
+ * clean-ipc find its queue's key. */
+int bench_shm_leftovers(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	return leftovers_in("/dev/shm", true) + leftovers_in("/dev/mqueue", true) +
+	       leftovers_in(tmp && *tmp ? tmp : "/tmp", false);
 }
 
 /* Microseconds during which some task waited for a CPU (PSI). With our two

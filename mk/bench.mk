@@ -1,10 +1,11 @@
 # The benchmark (docs/bench.md). Included by the top-level Makefile.
-#   make bench        full run (~1.5 minutes): table on stdout, $(BUILD)/reports/bench.json
+#   make bench        full run (~2 minutes): table on stdout, $(BUILD)/reports/bench.json
 #   make bench-smoke  a few seconds, tiny counts: correctness only (sequence numbers,
 #                     pipe streams checked byte by byte)
 #   BENCH_ARGS='--subject textbook-shmbuf --trials 7' make bench
 #   BENCH_ARGS='--only pipe' make bench    the pipe workloads alone (ref-pipe vs native-pipe)
-#   BENCH_ARGS='--only fifo' make bench    ref-fifo vs native-fifo; '--only msgpipe': native-msgpipe alone
+#   BENCH_ARGS='--only fifo' make bench    ref-fifo vs native-fifo; '--only msgpipe': ref-msgpipe vs native-msgpipe
+#   BENCH_ARGS='--only mailbox' make bench ref-mailbox vs native-posix-mq and native-sysv-msg
 # Always -O2, whatever OPT says: a benchmark of a -O0 build measures nothing.
 
 BENCH_DIR := $(BUILD)/bench

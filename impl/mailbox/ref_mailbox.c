@@ -163,9 +163,10 @@ static int mb_join(struct ipc_mailbox *h, uint32_t flags)
 					: ipc__ptab_claim(hdr->ptab, MB_ROLE, &h->idx, &h->token);
 	if (rc == 0) {
 		hdr->party[h->idx] = (struct mb_party){.flags = flags, .token = h->token};
+		mb_count_roles(hdr, flags, 1);
 		hdr->ever_send |= (flags & IPC_MAILBOX_SEND) != 0;
 		hdr->ever_recv |= (flags & IPC_MAILBOX_RECV) != 0;
-		ipc__futex_bump_wake_all(&hdr->seq); /* an end of stream may be over */
+		mb_wake_seq(hdr); /* an end of stream may be over */
 	}
 	mb_unlock(&h->v);
 	return rc;
@@ -239,12 +240,51 @@ static void mb_reap_due(struct mb_view *v)
 		(void)mb_reap(v);
 }
 
-/* One sleep, the lock let go meanwhile: 0 to re-check, -EINTR, or the
- * expiry code. Changes bump seq under the lock: none is missed. */
+/* Spin (no system call) until word leaves seq: true if it did. */
+static bool mb_spin(_Atomic uint32_t *word, uint32_t seq, int64_t deadline)
+{
+	int64_t end = ipc__now_ns() + IPC_SPIN_NS;
+
+	if (end > deadline)
+		end = deadline;
+	for (unsigned i = 0;; i++) {
+		if (atomic_load_explicit(word, memory_order_acquire) != seq)
+			return true;
+		ipc__cpu_relax();
+		if ((i & 63) == 63 && ipc__now_ns() >= end)
+			return false;
+	}
+}
+
+/* Sleep on word while it holds seq, counted among its sleepers (so a waker
+ * makes the wake call only when someone sleeps; the count moves under the
+ * lock, as the wakers read it). Entered and left under the lock. */
+static int mb_sleep(struct ipc_mailbox *h, _Atomic uint32_t *word, uint32_t seq, int64_t until,
+		    struct mb_wait *w)
+{
+	struct mb_hdr *hdr = h->v.hdr;
+	uint32_t *n = word == &hdr->mbox_seq ? &hdr->mbox_waiters : &hdr->seq_waiters;
+	int rc;
+
+	(*n)++;
+	mb_unlock(&h->v);
+	rc = ipc__futex_wait_intr(word, seq, until);
+	if (mb_lock(&h->v) < 0) {
+		w->unlocked = true;
+		return IPC_EUCLEAN;
+	}
+	if (*n) /* a repair may have recounted */
+		(*n)--;
+	return rc;
+}
+
+/* One wait, the lock let go meanwhile: 0 to re-check, -EINTR, or the
+ * expiry code. Changes bump the word under the lock: none is missed. */
 static int mb_wait_on(struct ipc_mailbox *h, _Atomic uint32_t *word, struct mb_wait *w)
 {
 	uint32_t seq = atomic_load_explicit(word, memory_order_acquire);
 	int64_t now = ipc__now_ns(), until;
+	bool moved;
 	int rc;
 
 	if (!w->have_deadline) {
@@ -255,12 +295,19 @@ static int mb_wait_on(struct ipc_mailbox *h, _Atomic uint32_t *word, struct mb_w
 		return ipc__expired_code(w->timeout);
 	until = w->deadline - now > IPC_SLICE_NS && !IPC_MUTANT(MB_LOST_WAKEUP) ? now + IPC_SLICE_NS
 										: w->deadline;
+	/* Streaming: the other side acts within microseconds; spinning on the
+	 * word first spares both sides the futex calls and the wake-up. */
 	mb_unlock(&h->v);
-	rc = ipc__futex_wait_intr(word, seq, until);
+	moved = !IPC_MUTANT(MB_LOST_WAKEUP) && mb_spin(word, seq, w->deadline);
 	if (mb_lock(&h->v) < 0) {
 		w->unlocked = true;
 		return IPC_EUCLEAN;
 	}
+	if (moved || atomic_load_explicit(word, memory_order_acquire) != seq)
+		return 0;
+	rc = mb_sleep(h, word, seq, until, w);
+	if (w->unlocked)
+		return rc;
 	if (rc == IPC_EINTR && !ipc__sig_restarts())
 		return IPC_EINTR;
 	if (rc == IPC_ETIMEDOUT)
@@ -287,11 +334,12 @@ struct mb_msg {
 static void mb_wake_receivers(struct mb_hdr *hdr, uint32_t dest)
 {
 	if (dest != MB_DEST_MBOX) {
-		ipc__futex_bump_wake_all(&hdr->seq);
+		mb_wake_seq(hdr);
 		return;
 	}
 	atomic_fetch_add_explicit(&hdr->mbox_seq, 1, memory_order_release);
-	ipc__futex_wake(&hdr->mbox_seq, 1);
+	if (hdr->mbox_waiters)
+		ipc__futex_wake(&hdr->mbox_seq, 1);
 }
 
 /* Write a message (or an offer) for dest into a slot and queue it. */
@@ -354,7 +402,7 @@ static int mb_try_deliver(struct ipc_mailbox *h, const struct mb_msg *m, bool ca
 	if (m->to) {
 		dest = mb_party_of(&h->v, m->to);
 		IPC_ENSURE(dest >= 0, IPC_ESRCH);
-	} else if (hdr->ever_recv && mb_count_role(&h->v, IPC_MAILBOX_RECV, -1) == 0) {
+	} else if (hdr->ever_recv && hdr->n_recv == 0) {
 		return IPC_EPIPE;
 	}
 	q = mb_queue_of(&h->v, (uint32_t)dest);
@@ -390,7 +438,7 @@ static int mb_withdraw(struct ipc_mailbox *h, uint32_t i, int rc)
 			mb_unlink(&h->v, q, i, prev);
 	}
 	mb_free(&h->v, i);
-	ipc__futex_bump_wake_all(&h->v.hdr->seq);
+	mb_wake_seq(h->v.hdr);
 	return rc;
 }
 
@@ -484,7 +532,7 @@ static bool mb_ended(struct ipc_mailbox *h, const struct mb_want *want)
 		return mb_party_of(&h->v, want->from) < 0;
 	if (want->kind == MB_W_ANY)
 		return mb_count_role(&h->v, IPC_MAILBOX_SEND | IPC_MAILBOX_RECV, (int)h->idx) == 0;
-	return hdr->ever_send && mb_count_role(&h->v, IPC_MAILBOX_SEND, -1) == 0;
+	return hdr->ever_send && hdr->n_send == 0;
 }
 
 /* Mutant MB_REDELIVER only: the slot stays out of every queue, owned by
@@ -528,7 +576,7 @@ static ssize_t mb_try_take(struct ipc_mailbox *h, const struct mb_want *want)
 		mb_keep_for_redelivery(h, i);
 	else
 		mb_free(&h->v, i);
-	ipc__futex_bump_wake_all(&hdr->seq);
+	mb_wake_seq(hdr);
 	return len;
 }
 

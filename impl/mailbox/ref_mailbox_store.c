@@ -18,6 +18,7 @@
 #define MB_ZERO_SLOTS    256u         /* offers in flight, zero capacity */
 #define MB_SPAN          (1ull << 30) /* the unbounded pool's virtual span */
 #define MB_MAX_SLOTS     (1u << 22)
+#define MB_LOCK_SPINS    256u       /* trylock attempts before sleeping on the lock */
 #define MB_LOCK_CHECK_NS 100000000L /* a lock held this long: is its owner alive? */
 
 /* ---- geometry ------------------------------------------------------------------------------- */
@@ -79,8 +80,41 @@ static bool mb_owner_gone(pthread_mutex_t *mu)
 	return access(path, F_OK) != 0 && errno == ENOENT;
 }
 
+/* The lock with a dead holder: repair, then make it usable again. */
+static int mb_recover(struct mb_view *v)
+{
+	/* The holder died inside: the states are the truth, rebuild the rest. */
+	mb_repair(v);
+	pthread_mutex_consistent(&v->hdr->mu);
+	return 0;
+}
+
+/* Critical sections are a few hundred ns: spin on trylock first, since a
+ * contended robust mutex otherwise sleeps in the kernel at once, and each
+ * hand-off between two processes then costs two system calls and a
+ * wake-up. */
+static int mb_lock_spin(struct mb_view *v)
+{
+	for (unsigned i = 0; i < MB_LOCK_SPINS; i++) {
+		int rc = pthread_mutex_trylock(&v->hdr->mu);
+
+		if (rc == 0)
+			return 0;
+		if (rc == EOWNERDEAD)
+			return mb_recover(v);
+		if (rc != EBUSY)
+			return IPC_EUCLEAN;
+		ipc__cpu_relax();
+	}
+	return 1;
+}
+
 int mb_lock(struct mb_view *v)
 {
+	int spun = mb_lock_spin(v);
+
+	if (spun <= 0)
+		return spun;
 	for (;;) {
 		struct timespec ts;
 		int rc;
@@ -90,12 +124,8 @@ int mb_lock(struct mb_view *v)
 		ts.tv_sec += ts.tv_nsec / 1000000000;
 		ts.tv_nsec %= 1000000000;
 		rc = pthread_mutex_timedlock(&v->hdr->mu, &ts);
-		if (rc == EOWNERDEAD) {
-			/* The holder died inside: the states are the truth, rebuild the rest. */
-			mb_repair(v);
-			pthread_mutex_consistent(&v->hdr->mu);
-			return 0;
-		}
+		if (rc == EOWNERDEAD)
+			return mb_recover(v);
 		if (rc == 0)
 			return 0;
 		if (rc != ETIMEDOUT || mb_owner_gone(&v->hdr->mu))
@@ -280,6 +310,15 @@ int mb_party_of(struct mb_view *v, uint64_t id)
 	return v->hdr->party[idx].flags ? (int)idx : -1;
 }
 
+/* A party of flags joins (d = 1) or leaves (-1). */
+void mb_count_roles(struct mb_hdr *hdr, uint32_t flags, int d)
+{
+	if (flags & IPC_MAILBOX_SEND)
+		hdr->n_send += (uint32_t)d;
+	if (flags & IPC_MAILBOX_RECV)
+		hdr->n_recv += (uint32_t)d;
+}
+
 /* Parties with flag open, but the one at index except (-1: none). */
 uint32_t mb_count_role(struct mb_view *v, uint32_t flag, int except)
 {
@@ -360,10 +399,11 @@ void mb_party_leave(struct mb_view *v, uint32_t idx)
 		s->state = MB_QUEUED; /* the planted bug: delivered again */
 		(void)mb_push(v, hdr->party[idx].from - 1);
 	}
+	mb_count_roles(hdr, hdr->party[idx].flags, -1);
 	hdr->party[idx].flags = 0;
 	mb_drain(v, &hdr->inbox[idx]);
 	mb_withdraw_offers(v, id);
-	if (hdr->mbox.offers && mb_count_role(v, IPC_MAILBOX_RECV, -1) == 0)
+	if (hdr->mbox.offers && hdr->n_recv == 0)
 		mb_drain(v, &hdr->mbox);
 	/* Collected by nobody: offers of this party already taken or refused. */
 	for (uint32_t i = 0; i < mb_hwm(v); i++) {
@@ -447,8 +487,11 @@ void mb_repair(struct mb_view *v)
 			hdr->free_head = i;
 		}
 	}
+	/* Role counts are derived: recount (wait counts belong to live
+	 * sleepers, who take theirs back; a dead one's party is reaped). */
+	hdr->n_send = hdr->n_recv = 0;
 	for (unsigned i = 0; i < MB_PARTIES; i++)
-		hdr->party[i].wait_mbox = hdr->party[i].wait_any = hdr->party[i].wait_from = 0;
+		mb_count_roles(hdr, hdr->party[i].flags, 1);
 	(void)mb_reap(v);
 	mb_wake_all(hdr); /* waiters re-count themselves */
 }

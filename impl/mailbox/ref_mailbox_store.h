@@ -68,6 +68,8 @@ struct mb_hdr {
 	_Atomic uint32_t mbox_seq; /* futex of recv on the mailbox: one waiter per message */
 	_Atomic uint32_t removed;  /* unlink ran: every call fails with -EIDRM */
 	uint32_t ever_send, ever_recv;
+	uint32_t n_send, n_recv;           /* open parties with each role (derived) */
+	uint32_t mbox_waiters, seq_waiters; /* threads asleep on each word: 0 = no wake call */
 	uint64_t next_seq;       /* order stamp of the next message */
 	uint64_t mem_used;       /* bytes of queued messages (mem_limit) */
 	uint32_t free_head, hwm; /* free list; slots ever used: [0, hwm) */
@@ -137,8 +139,18 @@ int mb_party_of(struct mb_view *v, uint64_t id);
 void mb_party_leave(struct mb_view *v, uint32_t idx);
 bool mb_reap(struct mb_view *v);
 uint32_t mb_count_role(struct mb_view *v, uint32_t flag, int except);
+void mb_count_roles(struct mb_hdr *hdr, uint32_t flags, int d);
 
 int mb_validate_locked(struct mb_view *v);
+
+/* A change that waiters on seq may await: the wake system call only when
+ * someone sleeps (the count moves under the lock, as the sleepers do). */
+static inline void mb_wake_seq(struct mb_hdr *hdr)
+{
+	atomic_fetch_add_explicit(&hdr->seq, 1, memory_order_release);
+	if (hdr->seq_waiters)
+		ipc__futex_wake(&hdr->seq, INT32_MAX);
+}
 
 /* Wake every waiter, of both words (a party left, removal, repair). */
 static inline void mb_wake_all(struct mb_hdr *hdr)
