@@ -18,7 +18,9 @@ LIB := $(BUILD)/libipcspec.a
 CONF_SRCS := $(wildcard conformance/lib/*.c) $(wildcard conformance/shmbuf/*.c) \
 	$(wildcard conformance/pipe/*.c) $(wildcard conformance/fifo/*.c) \
 	$(wildcard conformance/msgpipe/*.c) \
-	$(wildcard conformance/mailbox/*.c)
+	$(wildcard conformance/mailbox/*.c) \
+	$(wildcard conformance/framing/*.c) \
+	$(wildcard conformance/socket/*.c)
 CONF_OBJS := $(CONF_SRCS:%.c=$(BUILD)/obj/%.o)
 RUNNER := $(BUILD)/conformance
 MERGER := build/ipcspec-report

@@ -35,7 +35,7 @@ for f in conformance/*/*.c; do
 	case $f in conformance/lib/* | conformance/report/*) continue ;; esac
 	head -n 12 "$f" | grep -q 'Verify that' ||
 		{ echo "$f: must open with a comment saying 'Verify that…'"; status=1; }
-	if grep -nE '#include[[:space:]]*"' "$f" | grep -vE '"(ipct|ipc_errors|ipc_subject|shmbuf|pipe|fifo|msgpipe|mailbox)\.h"'; then
+	if grep -nE '#include[[:space:]]*"' "$f" | grep -vE '"(ipct|ipc_errors|ipc_subject|shmbuf|pipe|fifo|msgpipe|mailbox|socket|framing)\.h"'; then
 		echo "$f: conformance code may include only spec/ headers and ipct.h"
 		status=1
 	fi

@@ -21,6 +21,14 @@ extern const struct ipc_subject ipc__subject_native_sysv_msg;
 #ifndef IPCSPEC_NO_NNG /* a build without libnng (.clusterfuzzlite/build.sh) */
 extern const struct ipc_subject ipc__subject_nng_mailbox;
 #endif
+extern const struct ipc_subject ipc__subject_unix_stream;
+extern const struct ipc_subject ipc__subject_unix_seqpacket;
+extern const struct ipc_subject ipc__subject_tcp_loopback;
+extern const struct ipc_subject ipc__subject_socketpair_stream;
+extern const struct ipc_subject ipc__subject_socketpair_dgram;
+extern const struct ipc_subject ipc__subject_framing_pipe;
+extern const struct ipc_subject ipc__subject_framing_unix_stream;
+extern const struct ipc_subject ipc__subject_framing_tcp;
 
 static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_ref_shmbuf,
@@ -41,6 +49,14 @@ static const struct ipc_subject *const registry__bundled[] = {
 #ifndef IPCSPEC_NO_NNG
 	&ipc__subject_nng_mailbox,
 #endif
+	&ipc__subject_unix_stream,
+	&ipc__subject_unix_seqpacket,
+	&ipc__subject_tcp_loopback,
+	&ipc__subject_socketpair_stream,
+	&ipc__subject_socketpair_dgram,
+	&ipc__subject_framing_pipe,
+	&ipc__subject_framing_unix_stream,
+	&ipc__subject_framing_tcp,
 };
 
 #define REGISTRY_N (sizeof registry__bundled / sizeof *registry__bundled)

@@ -18,11 +18,14 @@
 	XX(EACCES, -EACCES, "the name's permissions refuse this process")       \
 	XX(EAGAIN, -EAGAIN, "would block: buffer full or empty")                 \
 	XX(EBADF, -EBADF, "handle not open for this direction")                  \
+	XX(EBADMSG, -EBADMSG, "a damaged frame: bad magic or check")           \
 	XX(EBUSY, -EBUSY, "queued data would not fit the new capacity")          \
 	XX(ECONNREFUSED, -ECONNREFUSED, "the name exists but nobody serves it")  \
+	XX(ECONNRESET, -ECONNRESET, "the peer closed with data left unread")   \
 	XX(EEXIST, -EEXIST, "name already exists")                               \
 	XX(EFAULT, -EFAULT, "a NULL buffer with a non-zero length")              \
 	XX(EIDRM, -EIDRM, "the object was removed")                              \
+	XX(EINPROGRESS, -EINPROGRESS, "a non-blocking connect is under way")  \
 	XX(EINTR, -EINTR, "interrupted by a signal before any transfer")         \
 	XX(EINVAL, -EINVAL, "invalid argument")                                  \
 	XX(EMFILE, -EMFILE, "too many open handles in this process")             \
@@ -37,6 +40,7 @@
 	XX(EOPNOTSUPP, -EOPNOTSUPP, "not supported here (subject or file system)") \
 	XX(EPERM, -EPERM, "above the limit for an unprivileged caller")          \
 	XX(EPIPE, -EPIPE, "every reader or consumer is gone")                    \
+	XX(EPROTO, -EPROTO, "a frame of another protocol version")             \
 	XX(ESPIPE, -ESPIPE, "a pipe cannot seek")                                \
 	XX(ESRCH, -ESRCH, "no such party")                                       \
 	XX(ETIMEDOUT, -ETIMEDOUT, "timed out")                                   \

@@ -33,6 +33,8 @@ enum ipc_mechanism {
 	IPC_MECH_FIFO = 3,   /* spec/fifo.h: named pipe (FIFO): a name, open rules, persistence */
 	IPC_MECH_MSGPIPE = 4, /* spec/msgpipe.h: message-mode full-duplex named pipe */
 	IPC_MECH_MAILBOX = 5, /* spec/mailbox.h: mailboxes and direct naming, every capacity */
+	IPC_MECH_FRAMING = 6, /* spec/framing.h: frames over any byte-stream descriptor */
+	IPC_MECH_SOCKET = 7, /* spec/socket.h: connected sockets of one family and type */
 };
 
 struct ipc_subject {

@@ -178,5 +178,7 @@ int ipct_item_check(const void *buf, size_t len, uint32_t *producer, uint32_t *s
 #include "ipct_fifo.h"
 #include "ipct_msgpipe.h"
 #include "ipct_mailbox.h"
+#include "ipct_socket.h"
+#include "ipct_framing.h"
 
 #endif

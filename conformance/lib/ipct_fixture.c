@@ -149,6 +149,10 @@ void ipct_teardown(void)
 		ipct__msgpipe_teardown(stuck);
 	else if (ipct_view_mechanism() == IPC_MECH_MAILBOX)
 		ipct__mailbox_teardown(stuck);
+	else if (ipct_view_mechanism() == IPC_MECH_SOCKET)
+		ipct__socket_teardown(stuck);
+	else if (ipct_view_mechanism() == IPC_MECH_FRAMING)
+		ipct__framing_teardown(stuck);
 	for (size_t i = 0; i < ipct__nparties && !stuck; i++)
 		free(ipct__parties[i]);
 	for (size_t i = 0; i < ipct__nmaps && !stuck; i++)

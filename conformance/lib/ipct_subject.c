@@ -25,6 +25,8 @@ static const char *const ipct__pipe_caps[] = {
 extern const char *const ipct__fifo_caps[];
 extern const char *const ipct__msgpipe_caps[];
 extern const char *const ipct__mailbox_caps[];
+extern const char *const ipct__socket_caps[];
+extern const char *const ipct__framing_caps[];
 
 /* Per mechanism: its name (the Criterion suite of its tests, the stem of
  * spec/<name>.md) and the names of its capability bits. */
@@ -38,6 +40,8 @@ static const struct ipct_mechanism {
 	{ IPC_MECH_FIFO, "fifo", ipct__fifo_caps },
 	{ IPC_MECH_MSGPIPE, "msgpipe", ipct__msgpipe_caps },
 	{ IPC_MECH_MAILBOX, "mailbox", ipct__mailbox_caps },
+	{ IPC_MECH_SOCKET, "socket", ipct__socket_caps },
+	{ IPC_MECH_FRAMING, "framing", ipct__framing_caps },
 };
 
 static const struct ipct_mechanism *ipct__mechanism(uint32_t id)
@@ -251,6 +255,10 @@ bool ipct_cross_process(void)
 		return ipct_has(IPC_MSGPIPE_CAP_CROSS_PROCESS);
 	case IPC_MECH_MAILBOX:
 		return ipct_has(IPC_MAILBOX_CAP_CROSS_PROCESS);
+	case IPC_MECH_SOCKET:
+		return ipct_has(IPC_SOCKET_CAP_CROSS_PROCESS);
+	case IPC_MECH_FRAMING:
+		return ipct_has(IPC_FRAMING_CAP_CROSS_PROCESS);
 	default:
 		return false;
 	}
