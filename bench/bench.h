@@ -144,6 +144,12 @@ int bench_pipe_subject_tput(const struct bench_cfg *cfg, const struct ipc_subjec
 int bench_pipe_subject_rtt(const struct bench_cfg *cfg, const struct ipc_subject *s, size_t size,
 			   struct bench_rtt *out);
 
+/* ---- bench_framing.c: a framing subject's send/recv against raw writes ---- */
+/* One throughput trial over s's transport (its pair()): framed through its
+ * send / recv, or (framed false) raw write(size) / read-exactly. */
+int bench_framing_tput(const struct bench_cfg *cfg, const struct ipc_subject *s, bool framed,
+		       size_t size, struct bench_tput *out);
+
 /* ---- bench_report.c ------------------------------------------------------- */
 struct bench_row {
 	const char *subject, *workload, *baseline; /* baseline NULL for a baseline row */
@@ -163,7 +169,12 @@ void bench_print_table(const struct bench_row *rows, int n);
 int bench_print_noise(const struct bench_row *rows, int n); /* contended trials */
 /* mailbox: the mailbox subject (ref-mailbox), NULL when not built in. */
 void bench_print_acceptance(const struct bench_row *rows, int n, const char *subject,
-			    const char *pipe, const char *mailbox);
+			    const char *pipe, const char *mailbox, const char *framing);
 int bench_write_json(const char *path, const struct bench_row *rows, int n);
+
+/* Raw descriptor transport of one whole item (bench_pipe.c): write-all and
+ * read-exactly, EINTR retried; -EPIPE at end of file. */
+int bench_fd_send(struct bench_ep *ep, const void *item, size_t len);
+ssize_t bench_fd_recv(struct bench_ep *ep, void *buf, size_t len);
 
 #endif

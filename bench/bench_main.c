@@ -7,7 +7,8 @@
  * Runs every workload at each of its sizes (shmbuf: 8, 64 and 4096 bytes;
  * pipe: writes of 64 B, 4 KiB and 64 KiB, messages of 1 and 64 B; fifo: writes
  * of 64 B and 64 KiB, messages of 64 B; msgpipe: 64 B messages; mailbox:
- * 64 B messages, against native-posix-mq and native-sysv-msg), subject
+ * 64 B messages, against native-posix-mq and native-sysv-msg; framing: 64 B
+ * and 4 KiB framed messages against raw writes, AF_UNIX stream and TCP), subject
  * and baseline interleaved trial by trial (ABAB...), prints the table and the
  * acceptance ratios, writes JSON. Exit status: 0 when every item arrived in
  * order and every trial ran, 1 otherwise. Timings are reported, never gated on.
@@ -20,6 +21,7 @@
 
 #include "bench.h"
 #include "fifo.h"
+#include "framing.h"
 #include "ipc_subject.h"
 #include "mailbox.h"
 #include "msgpipe.h"
@@ -32,6 +34,7 @@ struct bench_ctx {
 	const struct ipc_subject *fifo, *fifo_native; /* ref-fifo, native-fifo */
 	const struct ipc_subject *msgpipe, *msgpipe_native; /* ref-msgpipe, native-msgpipe */
 	const struct ipc_subject *mailbox;        /* ref-mailbox; its baselines are found by name */
+	const struct ipc_subject *framing;        /* framing-unix-stream, for acceptance line (9) */
 	const struct ipc_subject *cur, *cur_base; /* subject and baseline of the cell being run */
 	int failures; /* trials that failed or delivered a wrong item */
 };
@@ -122,6 +125,19 @@ static int t_base_rtt(struct bench_ctx *x, size_t size, struct bench_row *row, i
 	return record_rtt(row, t, bench_pipe_subject_rtt(&x->cfg, x->cur_base, size, &r), &r);
 }
 
+/* Framing: the subject framed, the baseline raw, over the subject's pair(). */
+static int t_frm_tput(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
+{
+	struct bench_tput r = {0};
+	return record_tput(row, t, bench_framing_tput(&x->cfg, x->cur, true, size, &r), &r);
+}
+
+static int t_raw_tput(struct bench_ctx *x, size_t size, struct bench_row *row, int t)
+{
+	struct bench_tput r = {0};
+	return record_tput(row, t, bench_framing_tput(&x->cfg, x->cur, false, size, &r), &r);
+}
+
 /* ---- the matrix ------------------------------------------------------------ */
 
 #define N_SIZES_MAX 3
@@ -154,6 +170,11 @@ static const struct bench_workload {
 	 t_base_tput, {64}},
 	{"mailbox-sysv-pingpong", "mailbox", IPC_MECH_MAILBOX, true, true, t_sub_rtt, "native-sysv-msg", t_base_rtt,
 	 {64}},
+	/* The baseline is raw write / read-exactly over the same subject's
+	 * transport: a name for the row, not a registry subject. */
+	{"framing-unix", "framing", IPC_MECH_FRAMING, false, true, t_frm_tput, "raw-unix-stream", t_raw_tput,
+	 {64, 4096}},
+	{"framing-tcp", "framing", IPC_MECH_FRAMING, false, true, t_frm_tput, "raw-tcp", t_raw_tput, {64, 4096}},
 };
 #define N_WORK (sizeof workloads / sizeof *workloads)
 
@@ -186,6 +207,23 @@ static void run_cell(struct bench_ctx *x, const struct bench_workload *w, size_t
 	fputc('\n', stderr);
 }
 
+/* framing-unix runs framing-unix-stream, framing-tcp framing-tcp. */
+static const struct ipc_subject *framing_subject(struct bench_ctx *x, const struct bench_workload *w)
+{
+	const char *name = strcmp(w->name, "framing-unix") == 0 ? "framing-unix-stream" : w->name;
+	const struct ipc_subject *s = bench_subject_find(IPC_MECH_FRAMING, name);
+	if (!s) {
+		printf("note: %s not in this build: %s skipped\n", name, w->name);
+		return NULL;
+	}
+	if (!(s->caps & IPC_FRAMING_CAP_CROSS_PROCESS)) {
+		printf("note: %s lacks CROSS_PROCESS: %s skipped\n", s->name, w->name);
+		return NULL;
+	}
+	x->cur = s, x->cur_base = NULL;
+	return s;
+}
+
 /* The subject of workload w, or NULL (with a note) when it cannot run. */
 static const struct ipc_subject *workload_subject(struct bench_ctx *x, const struct ipc_subject *s,
 						  const struct bench_workload *w)
@@ -198,6 +236,8 @@ static const struct ipc_subject *workload_subject(struct bench_ctx *x, const str
 		     {IPC_MECH_MSGPIPE, IPC_MSGPIPE_CAP_CROSS_PROCESS},
 		     {IPC_MECH_MAILBOX, IPC_MAILBOX_CAP_CROSS_PROCESS}};
 	const struct ipc_subject *sub[] = {x->pipe, x->fifo, x->msgpipe, x->mailbox};
+	if (w->mech == IPC_MECH_FRAMING)
+		return framing_subject(x, w);
 	for (size_t i = 0; i < sizeof mechs / sizeof *mechs; i++) {
 		if (w->mech != mechs[i].mech)
 			continue;
@@ -338,7 +378,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &x.cfg) < 0) {
 		fprintf(stderr, "usage: %s [--subject NAME] [--pipe-subject NAME] [--trials N] [--time S] [--warm S] "
 				"[--rounds N] [--rtt-budget S] [--json PATH] [--smoke] "
-				"[--only WORKLOAD|shmbuf|pipe|fifo|msgpipe|mailbox] "
+				"[--only WORKLOAD|shmbuf|pipe|fifo|msgpipe|mailbox|framing] "
 				"[--size BYTES]\n", argv[0]);
 		return 2;
 	}
@@ -365,13 +405,14 @@ int main(int argc, char **argv)
 	    !bench_subject_find(IPC_MECH_MAILBOX, "native-sysv-msg"))
 		printf("note: ref-mailbox, native-posix-mq or native-sysv-msg not in this build: "
 		       "their mailbox workloads are skipped\n");
+	x.framing = bench_subject_find(IPC_MECH_FRAMING, "framing-unix-stream");
 	print_cfg(&x.cfg, s, x.pipe);
 	bench_pin(0); /* this process is always the producer / pinger */
 	int n = run_all(&x, s, rows);
 	bench_print_table(rows, n);
 	bench_print_noise(rows, n);
 	bench_print_acceptance(rows, n, s->name, x.pipe ? x.pipe->name : NULL,
-			       x.mailbox ? x.mailbox->name : NULL);
+			       x.mailbox ? x.mailbox->name : NULL, x.framing ? x.framing->name : NULL);
 	if (x.cfg.json && bench_write_json(x.cfg.json, rows, n) == 0)
 		printf("\nwrote %s\n", x.cfg.json);
 	int left = bench_shm_leftovers();

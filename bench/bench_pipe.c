@@ -10,7 +10,8 @@
 
 #include "bench_loops.h"
 
-static int pipe_send(struct bench_ep *ep, const void *item, size_t len)
+/* One whole item on a descriptor (raw pipes and sockets: bench_framing.c too). */
+int bench_fd_send(struct bench_ep *ep, const void *item, size_t len)
 {
 	for (size_t put = 0; put < len;) {
 		ssize_t n = write(ep->fd, (const char *)item + put, len - put);
@@ -22,7 +23,7 @@ static int pipe_send(struct bench_ep *ep, const void *item, size_t len)
 }
 
 /* Exactly len bytes: a pipe may hand an item over in pieces. */
-static ssize_t pipe_recv(struct bench_ep *ep, void *buf, size_t len)
+ssize_t bench_fd_recv(struct bench_ep *ep, void *buf, size_t len)
 {
 	for (size_t got = 0; got < len;) {
 		ssize_t n = read(ep->fd, (char *)buf + got, len - got);
@@ -50,7 +51,7 @@ static int pipe_consumer(void *arg, int ready_fd, void *out, size_t outlen)
 	(void)outlen;
 	close(a->fd[0][1]);
 	int rc = bench_child_ready(ready_fd);
-	return rc < 0 ? rc : bench_consume(&ep, pipe_recv, a->size, a->cfg->warm_ns, out);
+	return rc < 0 ? rc : bench_consume(&ep, bench_fd_recv, a->size, a->cfg->warm_ns, out);
 }
 
 int bench_pipe_tput(const struct bench_cfg *cfg, size_t size, struct bench_tput *out)
@@ -63,7 +64,7 @@ int bench_pipe_tput(const struct bench_cfg *cfg, size_t size, struct bench_tput 
 	close(a.fd[0][0]);
 	if (rc == 0 && (rc = bench_wait_ready(&c)) == 0) {
 		struct bench_ep ep = {.fd = a.fd[0][1]};
-		int64_t sent = bench_produce(&ep, pipe_send, size, cfg->warm_ns + cfg->trial_ns);
+		int64_t sent = bench_produce(&ep, bench_fd_send, size, cfg->warm_ns + cfg->trial_ns);
 		rc = sent < 0 ? (int)sent : 0;
 	}
 	close(a.fd[0][1]);
@@ -84,7 +85,7 @@ static int pipe_ponger(void *arg, int ready_fd, void *out, size_t outlen)
 	(void)outlen;
 	close(a->fd[0][1]), close(a->fd[1][0]);
 	int rc = bench_child_ready(ready_fd);
-	return rc < 0 ? rc : bench_pong(&in, &back, pipe_send, pipe_recv, a->size, &r->errors);
+	return rc < 0 ? rc : bench_pong(&in, &back, bench_fd_send, bench_fd_recv, a->size, &r->errors);
 }
 
 static int pipe_pinger(const struct bench_cfg *cfg, struct pipe_arg *a, struct bench_rtt *out)
@@ -93,7 +94,7 @@ static int pipe_pinger(const struct bench_cfg *cfg, struct pipe_arg *a, struct b
 	int64_t *s = malloc(sizeof *s * (size_t)cfg->rounds);
 	if (!s)
 		return -ENOMEM;
-	int n = bench_ping(&to, &in, pipe_send, pipe_recv, a->size, cfg->warm_rounds, cfg->rounds, cfg->rtt_budget_ns,
+	int n = bench_ping(&to, &in, bench_fd_send, bench_fd_recv, a->size, cfg->warm_rounds, cfg->rounds, cfg->rtt_budget_ns,
 			   s, &out->errors);
 	if (n > 0) {
 		out->p50_ns = bench_percentile_i64(s, n, 50);

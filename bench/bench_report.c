@@ -154,9 +154,9 @@ static void print_goal(const struct bench_row *r, const char *label, double targ
 }
 
 void bench_print_acceptance(const struct bench_row *rows, int n, const char *subject,
-			    const char *pipe, const char *mailbox)
+			    const char *pipe, const char *mailbox, const char *framing)
 {
-	char l[8][96];
+	char l[9][96];
 	const char *mb = mailbox ? mailbox : "(no mailbox subject)";
 	const char *p = pipe ? pipe : "(no pipe subject)";
 	snprintf(l[0], sizeof l[0], "(1) 64 B 2-proc items/s %s / pipe", subject);
@@ -167,6 +167,8 @@ void bench_print_acceptance(const struct bench_row *rows, int n, const char *sub
 	snprintf(l[5], sizeof l[5], "(6) 64 B ping-pong p50 %s / native-pipe", p);
 	snprintf(l[6], sizeof l[6], "(7) 64 B 2-proc msgs/s %s / posix-mq", mb);
 	snprintf(l[7], sizeof l[7], "(8) 64 B ping-pong p50 %s / posix-mq", mb);
+	snprintf(l[8], sizeof l[8], "(9) 4 KiB msgs/s %s / raw writes",
+		 framing ? framing : "(no framing subject)");
 	printf("\nacceptance ratios (per-trial ratio: median [min-max]):\n");
 	print_goal(find_row(rows, n, "2proc-throughput", subject, 64), l[0], 10, true);
 	print_goal(find_row(rows, n, "1proc-throughput", subject, 64), l[1], 0.8, true);
@@ -176,6 +178,7 @@ void bench_print_acceptance(const struct bench_row *rows, int n, const char *sub
 	print_goal(find_row(rows, n, "pipe-pingpong", pipe, 64), l[5], 0.2, false);
 	print_goal(find_row(rows, n, "mailbox-throughput", mailbox, 64), l[6], 10, true);
 	print_goal(find_row(rows, n, "mailbox-pingpong", mailbox, 64), l[7], 0.1, false);
+	print_goal(find_row(rows, n, "framing-unix", framing, 4096), l[8], 0.9, true);
 }
 
 /* ---- JSON (plain stdio: a fresh machine has no python) -------------------- */

@@ -6,8 +6,8 @@
 # The shmbuf harnesses run on ref-shmbuf, the pipe harnesses (pipe_*) on
 # kernel descriptors, native-pipe and ref-pipe, fifo_faults on native-fifo and
 # ref-fifo, msgpipe_faults on every message-pipe subject, mailbox_faults on
-# every mailbox subject; SUBJECT= picks one subject and only the harnesses of
-# its mechanism.
+# every mailbox subject, framing_faults on every framing subject; SUBJECT=
+# picks one subject and only the harnesses of its mechanism.
 # Exit status: 0 only if every harness passed and every failure point in
 # impl/ is covered by nth_sweep, pipe_nth_sweep, fifo_faults, msgpipe_faults or
 # mailbox_faults.
@@ -30,16 +30,18 @@ pipe=yes
 fifo=yes
 msgpipe=yes
 mailbox=yes
+framing=yes
 case $subject in
 '') ;;
 */* | *.so) echo "faults: SUBJECT=$subject is an external object; harnesses take bundled names only" >&2; exit 2 ;;
 *)
 	args="$args --subject $subject"
-	if "$dir/fifo_faults" --is-fifo "$subject"; then shmbuf=no; pipe=no; msgpipe=no; mailbox=no
-	elif "$dir/msgpipe_faults" --is-msgpipe "$subject"; then shmbuf=no; pipe=no; fifo=no; mailbox=no
-	elif "$dir/mailbox_faults" --is-mailbox "$subject"; then shmbuf=no; pipe=no; fifo=no; msgpipe=no
-	elif "$dir/pipe_io" --is-pipe "$subject"; then shmbuf=no; fifo=no; msgpipe=no; mailbox=no
-	else pipe=no; fifo=no; msgpipe=no; mailbox=no; fi ;;
+	if "$dir/fifo_faults" --is-fifo "$subject"; then shmbuf=no; pipe=no; msgpipe=no; mailbox=no; framing=no
+	elif "$dir/msgpipe_faults" --is-msgpipe "$subject"; then shmbuf=no; pipe=no; fifo=no; mailbox=no; framing=no
+	elif "$dir/mailbox_faults" --is-mailbox "$subject"; then shmbuf=no; pipe=no; fifo=no; msgpipe=no; framing=no
+	elif "$dir/framing_faults" --is-framing "$subject"; then shmbuf=no; pipe=no; fifo=no; msgpipe=no; mailbox=no
+	elif "$dir/pipe_io" --is-pipe "$subject"; then shmbuf=no; fifo=no; msgpipe=no; mailbox=no; framing=no
+	else pipe=no; fifo=no; msgpipe=no; mailbox=no; framing=no; fi ;;
 esac
 
 fail=0
@@ -49,7 +51,7 @@ summary=
 check_points() {
 	known=$("$dir/nth_sweep" --list-points; "$dir/pipe_nth_sweep" --list-points
 		"$dir/fifo_faults" --list-points; "$dir/msgpipe_faults" --list-points
-		"$dir/mailbox_faults" --list-points)
+		"$dir/mailbox_faults" --list-points; "$dir/framing_faults" --list-points)
 	missing=
 	for p in $(grep -rhoE '"ipc/[a-z0-9_/]+"' impl --include='*.c' --include='*.h' |
 		grep -v '^impl/broken' | tr -d '"' | sort -u); do
@@ -109,6 +111,9 @@ if [ $msgpipe = yes ]; then
 fi
 if [ $mailbox = yes ]; then
 	run mailbox_faults
+fi
+if [ $framing = yes ]; then
+	run framing_faults
 fi
 # Whatever a killed harness left behind under our prefix.
 rm -f /dev/shm/ipcspec-flt-* 2>/dev/null

@@ -29,6 +29,8 @@ extern const struct ipc_subject ipc__subject_socketpair_dgram;
 extern const struct ipc_subject ipc__subject_framing_pipe;
 extern const struct ipc_subject ipc__subject_framing_unix_stream;
 extern const struct ipc_subject ipc__subject_framing_tcp;
+extern const struct ipc_subject ipc__subject_framing_veth;
+extern const struct ipc_subject ipc__subject_tcp_veth;
 
 static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_ref_shmbuf,
@@ -57,6 +59,8 @@ static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_framing_pipe,
 	&ipc__subject_framing_unix_stream,
 	&ipc__subject_framing_tcp,
+	&ipc__subject_framing_veth,
+	&ipc__subject_tcp_veth,
 };
 
 #define REGISTRY_N (sizeof registry__bundled / sizeof *registry__bundled)

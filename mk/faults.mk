@@ -10,7 +10,8 @@ FAULTS_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -pthread -DFIU_ENABLE=1
 	-U_FORTIFY_SOURCE $(FAULTS_EXTRA_CFLAGS)
 FAULTS_LDLIBS := -lfiu -lnng -lck -lrt -ldl -pthread
 FAULTS_PROGS := nth_sweep race_stress kill_campaign eintr_storm \
-	pipe_io pipe_eintr pipe_nth_sweep pipe_kill fifo_faults msgpipe_faults mailbox_faults
+	pipe_io pipe_eintr pipe_nth_sweep pipe_kill fifo_faults msgpipe_faults mailbox_faults \
+	framing_faults
 FAULTS_BINS := $(FAULTS_PROGS:%=$(FAULTS_DIR)/%)
 FAULTS_LIB_SRCS := faults/fl_common.c faults/fl_peer.c faults/pipe_common.c
 FAULTS_OBJS := $(IMPL_SRCS:%.c=$(FAULTS_DIR)/obj/%.o) $(FAULTS_LIB_SRCS:%.c=$(FAULTS_DIR)/obj/%.o)

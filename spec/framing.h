@@ -70,6 +70,12 @@ enum ipc_framing_cap {
 	IPC_FRAMING_CAP_BLOCKING = 1u << 0,      /* pair() makes blocking descriptors */
 	IPC_FRAMING_CAP_NONBLOCK = 1u << 1,      /* pair(IPC_FRAMING_NONBLOCK) */
 	IPC_FRAMING_CAP_CROSS_PROCESS = 1u << 2, /* a forked child uses an inherited end */
+	/* The pair crosses two network namespaces (a veth link), which only a
+	 * privileged process can make: where it cannot, pair() fails with
+	 * -EPERM (not privileged) or -EOPNOTSUPP (no network namespaces or no
+	 * veth), and the harness reports every clause UNSUPPORTED (environment)
+	 * instead of BROKEN. No clause needs this bit. */
+	IPC_FRAMING_CAP_NETNS = 1u << 3,
 };
 
 /* Flags of pair(). */

@@ -46,6 +46,12 @@ enum ipc_socket_cap {
 	/* A send on a closed connection raises SIGPIPE (POSIX, for stream and
 	 * seqpacket). Linux's AF_UNIX SOCK_SEQPACKET only fails with -EPIPE. */
 	IPC_SOCKET_CAP_SIGPIPE = 1u << 9,
+	/* The ends live in two network namespaces joined by a veth link, which
+	 * only a privileged process can make: where it cannot, pair() fails
+	 * with -EPERM (not privileged) or -EOPNOTSUPP (no network namespaces or
+	 * no veth), and the harness reports every clause UNSUPPORTED
+	 * (environment) instead of BROKEN. No clause needs this bit. */
+	IPC_SOCKET_CAP_NETNS = 1u << 10,
 };
 
 struct ipc_socket; /* one socket (connected end or listener); defined by the subject */

@@ -78,8 +78,10 @@ static void header_claiming(uint32_t len)
 Test(framing, FRAMING_SIZE_2__an_oversize_length_is_refused_before_allocation)
 {
 	const uint32_t lens[] = {1025, 1u << 20, 0x7FFFFFFF, 0xFFFFFFFF};
-	struct counting c = {0};
-	struct ipc_framing_alloc alloc = {count_resize, &c};
+	/* Static: the fixture frees the decoders after the body returns, and
+	 * the allocator (with its context) must still be there then. */
+	static struct counting c;
+	static struct ipc_framing_alloc alloc = {count_resize, &c};
 	for (size_t i = 0; i < 4; i++) {
 		struct ipc_framing_decoder *d = ipct_framing_decoder(1024, &alloc);
 		header_claiming(lens[i]);

@@ -12,6 +12,7 @@ const char *const ipct__framing_caps[] = {
     "blocking",
     "nonblock",
     "cross-process",
+    "netns",
     NULL,
 };
 
@@ -26,11 +27,28 @@ static size_t ipct__frm_nrx;
 static struct ipc_framing_decoder *ipct__frm_dec[IPCT_FRAMING_MAX];
 static size_t ipct__frm_ndec;
 
+/* A subject whose pair crosses network namespaces is judged only where they
+ * can be made: the first use in a test process makes a pair, and when the
+ * environment refuses, the clause is UNSUPPORTED (codec clauses too: such a
+ * subject is judged everywhere or nowhere). */
+static void ipct__frm_environment(const struct ipc_framing_ops *ops)
+{
+	static bool checked;
+	int fds[2];
+	if (checked || !ipct_has(IPC_FRAMING_CAP_NETNS))
+		return;
+	checked = true;
+	ipct__netns_environment(ops->pair(0, fds));
+	close(fds[0]);
+	close(fds[1]);
+}
+
 const struct ipc_framing_ops *ipct_framing(void)
 {
 	if (ipct_subject()->mechanism != IPC_MECH_FRAMING)
 		cr_assert_fail("BROKEN: subject %s is not of this test's mechanism",
 			       ipct_subject()->name);
+	ipct__frm_environment(ipct_subject()->ops);
 	return ipct_subject()->ops;
 }
 

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipct.h"
@@ -253,4 +254,17 @@ struct ipct_thread_id ipct_thread_self(void)
 int ipct_signal_thread(struct ipct_thread_id who, int sig)
 {
 	return syscall(SYS_tgkill, who.pid, who.tid, sig) == 0 ? 0 : -errno;
+}
+
+void ipct_pipe_wait_writer_blocked(struct ipct_party *p, struct ipc_pipe *wr)
+{
+	int64_t deadline = ipct_now_ns() + IPCT_MS(ipct_scaled_ms(2000));
+	ipct_party_wait_blocked(p, 2000);
+	if (!ipct_has(IPC_PIPE_CAP_POLL))
+		return;
+	while (ipct_pipe()->poll(wr, IPC_PIPE_OUT, 0) == IPC_PIPE_OUT && ipct_now_ns() < deadline) {
+		struct timespec pause_ts = { 0, 200000 }; /* polling, bounded by the deadline */
+		nanosleep(&pause_ts, NULL);
+	}
+	ipct_party_wait_blocked(p, 2000);
 }

@@ -61,6 +61,12 @@ size_t ipct_pipe_room(struct ipc_pipe *rd, struct ipc_pipe *wr);
 /* Signals; safe in parties (no Criterion calls). Count deliveries of sig
  * from now on (a handler without SA_RESTART, so a blocked call is
  * interrupted, not restarted); process-wide, per process. */
+/* A writer party in a write larger than the pipe: seen asleep, and (with
+ * poll) the pipe seen full too, then asleep again. Asleep alone is not
+ * enough: the writer may sleep in a page fault before its first byte is
+ * in, and a signal or close then meets a call that has not blocked yet. */
+void ipct_pipe_wait_writer_blocked(struct ipct_party *p, struct ipc_pipe *wr);
+
 void ipct_signal_count(int sig);
 int ipct_signal_caught(int sig);
 void ipct_signal_ignore(int sig);

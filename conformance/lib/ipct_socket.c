@@ -6,7 +6,7 @@
 /* The names of the capability bits of spec/socket.h, in bit order. */
 const char *const ipct__socket_caps[] = {
     "stream",     "records", "connected",     "dgram",   "listen", "local-peer",
-    "scm-rights", "reset",   "cross-process", "sigpipe", NULL,
+    "scm-rights", "reset",   "cross-process", "sigpipe", "netns",  NULL,
 };
 
 #define IPCT_SOCKET_MAX 64
@@ -16,11 +16,40 @@ static size_t ipct__nsk;
 static const char *ipct__sk_names[IPCT_SOCKET_MAX];
 static size_t ipct__nsk_names;
 
+void ipct__netns_environment(long rc)
+{
+	char text[48];
+	if (rc == -EPERM)
+		cr_skip("UNSUPPORTED: environment: network namespaces joined by veth need root "
+			"(CAP_SYS_ADMIN and CAP_NET_ADMIN)");
+	if (rc == -EOPNOTSUPP)
+		cr_skip("UNSUPPORTED: environment: this kernel cannot join two network namespaces "
+			"by veth (no network namespaces or no veth)");
+	if (rc < 0)
+		cr_assert_fail("BROKEN: setup of network namespaces joined by veth failed: %s",
+			       ipct_rc_text(rc, text, sizeof text));
+}
+
+/* As ipct__frm_environment (ipct_framing.c): a pair is made once per test
+ * process, and an environment that refuses makes the clause UNSUPPORTED. */
+static void ipct__sk_environment(const struct ipc_socket_ops *ops)
+{
+	static bool checked;
+	struct ipc_socket *a, *b;
+	if (checked || !ipct_has(IPC_SOCKET_CAP_NETNS))
+		return;
+	checked = true;
+	ipct__netns_environment(ops->pair(ipct_socket_name(), &a, &b));
+	ops->close(a);
+	ops->close(b);
+}
+
 const struct ipc_socket_ops *ipct_socket(void)
 {
 	if (ipct_subject()->mechanism != IPC_MECH_SOCKET)
 		cr_assert_fail("BROKEN: subject %s is not of this test's mechanism",
 			       ipct_subject()->name);
+	ipct__sk_environment(ipct_subject()->ops);
 	return ipct_subject()->ops;
 }
 

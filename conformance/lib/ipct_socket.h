@@ -28,6 +28,11 @@ int ipct_socket_close(struct ipc_socket *s);
 /* Wait up to a few seconds (scaled) for events: the revents, 0 at timeout. */
 int ipct_socket_wait(struct ipc_socket *s, short events);
 
+/* For a subject with the netns bit (IPC_SOCKET_CAP_NETNS,
+ * IPC_FRAMING_CAP_NETNS): the result of its first pair. -EPERM and
+ * -EOPNOTSUPP end the test UNSUPPORTED (environment), another error BROKEN. */
+void ipct__netns_environment(long rc);
+
 /* Called by the fixture: close what the test left open, remove its names. */
 void ipct__socket_teardown(bool stuck);
 

@@ -7,7 +7,6 @@
  * Clauses: PIPE-SIG-5, PIPE-SIG-6, PIPE-SIG-7.
  */
 #include <signal.h>
-#include <time.h>
 
 #include "ipct.h"
 
@@ -35,28 +34,11 @@ static int blocked_writer(void *argp)
 	return 0;
 }
 
-/* Seen asleep is not enough for a write larger than the pipe: the writer
- * may sleep in a page fault before its first byte is in. With poll, wait
- * until the pipe is also full (then part of the write is in), and see the
- * writer asleep again. */
-static void wait_writer_blocked(struct ipct_party *p, struct epipe_arg *a)
-{
-	int64_t deadline = ipct_now_ns() + IPCT_MS(ipct_scaled_ms(2000));
-	ipct_party_wait_blocked(p, 2000);
-	if (!ipct_has(IPC_PIPE_CAP_POLL))
-		return;
-	while (OPS->poll(a->wr, IPC_PIPE_OUT, 0) == IPC_PIPE_OUT && ipct_now_ns() < deadline) {
-		struct timespec pause_ts = { 0, 200000 }; /* polling, bounded by the deadline */
-		nanosleep(&pause_ts, NULL);
-	}
-	ipct_party_wait_blocked(p, 2000);
-}
-
 /* Start the writer, see it blocked, close the only read end, collect. */
 static void close_under_blocked_writer(struct ipc_pipe *rd, struct epipe_arg *a)
 {
 	struct ipct_party *p = ipct_party_start(blocked_writer, a);
-	wait_writer_blocked(p, a);
+	ipct_pipe_wait_writer_blocked(p, a->wr);
 	cr_assert(ipct_party_in_call(p) && a->rc == 1,
 		  "BROKEN: the %zu-byte write returned %ld instead of blocking", a->len, (long)a->rc);
 	SAFE_CLOSE(rd);

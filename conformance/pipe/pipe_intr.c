@@ -40,7 +40,10 @@ static long interrupt(struct ipc_pipe *end, size_t len)
 	*a = (struct intr_arg){ .end = end, .len = len, .rc = 1 };
 	ipct_signal_count(SIGUSR1); /* the party inherits or shares the handler */
 	struct ipct_party *p = ipct_party_start(interruptible_call, a);
-	ipct_party_wait_blocked(p, 2000);
+	if (len)
+		ipct_pipe_wait_writer_blocked(p, end);
+	else
+		ipct_party_wait_blocked(p, 2000);
 	cr_assert(ipct_party_in_call(p) && a->rc == 1,
 		  "BROKEN: the %s returned %ld instead of blocking", len ? "write" : "read", (long)a->rc);
 	SAFE_RC(ipct_signal_thread(a->who, SIGUSR1));

@@ -41,6 +41,11 @@ enum ipc_mutant_id {
 	IPC_MUTANT_MB_LOST_WAKEUP = 42,       /* a queued message wakes nobody; waits unsliced */
 	IPC_MUTANT_MB_FROM_TAKES_ANY = 43,    /* recv_from(Q) takes any sender's message */
 	IPC_MUTANT_MB_REDELIVER = 44,         /* a leaving receiver's last message is queued again */
+	/* reference framing (impl/framing/frame.c) */
+	IPC_MUTANT_FRAMING_ONE_READ = 50,    /* decode drops a frame its input did not finish */
+	IPC_MUTANT_FRAMING_SHORT_WRITE = 51, /* send takes a short write for the whole frame */
+	IPC_MUTANT_FRAMING_CUT_IS_EOD = 52,  /* an end inside a frame is a clean end (IPC_EOD) */
+	IPC_MUTANT_FRAMING_LEN_UNCHECKED = 53, /* the length sizes the buffer before max is checked */
 	IPC_MUTANT_COUNT_
 };
 

@@ -7,6 +7,10 @@
 #ifndef IPCSPEC_FRAMING_FRAME_H
 #define IPCSPEC_FRAMING_FRAME_H
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include "framing.h"
 
 /* CRC-32C of buf, continuing from crc (start with 0). */
@@ -33,5 +37,18 @@ int ipc_framing_rx_open(int fd, size_t max_payload, struct ipc_framing_rx **rx);
 void ipc_framing_rx_close(struct ipc_framing_rx *rx);
 ssize_t ipc_framing_recv(struct ipc_framing_rx *rx, struct ipc_framing_frame *f,
 			 int64_t timeout_ns);
+
+/* Internal test hook, not part of spec/framing.h: the system calls through
+ * which tx and rx move and wait for bytes (fcntl and fstat are called
+ * directly). They are the system's own unless a test points them at a fake
+ * descriptor layer (fuzz/framing_shortio_fuzz.c, which puts them back). */
+struct ipc__framing_sys {
+	ssize_t (*writev_fn)(int fd, const struct iovec *iov, int n);
+	ssize_t (*sendmsg_fn)(int fd, const struct msghdr *m, int flags);
+	ssize_t (*read_fn)(int fd, void *buf, size_t len);
+	ssize_t (*recv_fn)(int fd, void *buf, size_t len, int flags);
+	int (*poll_fn)(struct pollfd *p, nfds_t n, int timeout_ms);
+};
+extern struct ipc__framing_sys ipc__framing_sys;
 
 #endif

@@ -28,6 +28,7 @@
 
 #include "ipc_subject.h"
 #include "socket.h"
+#include "socket/native_socket.h"
 
 struct ipc_socket {
 	int fd;
@@ -59,6 +60,11 @@ static int ns__wrap(int fd, struct ipc_socket **out)
 	s->fd = fd;
 	*out = s;
 	return 0;
+}
+
+int ipc__native_socket_wrap(int fd, struct ipc_socket **out)
+{
+	return ns__wrap(fd, out);
 }
 
 /* ---- addresses: a path for AF_UNIX, a remembered port for TCP ----------- */
