@@ -115,7 +115,9 @@ static void d_campaign(uint32_t v)
 		 * of a role gone, IPC_EOD or -EPIPE would be right, not a failure. */
 		for (inc = inc_of[v][i]; !D->joined[v][inc]; sched_yield())
 			cr_assert(ipct_now_ns() < deadline + IPCT_MS(ipct_scaled_ms(D_STALL_MS)),
-				  "seed %#x: replacement %u did not attach in time", D_SEED, inc);
+				  "seed %#x: replacement %u did not attach in time (first failure: "
+				  "%s in party %u)",
+				  D_SEED, inc, ipct_rc_text(D->rc, why, 48), D->who);
 	}
 	D->stop = 1;
 	for (int k = 0; k < 2 * D_SIDE; k++) { /* producers first: then consumers can end */
