@@ -6,7 +6,7 @@ export PATH := $(PATH):/usr/lib/llvm-14/bin
 
 IPC_CPPFLAGS := -D_GNU_SOURCE -Ispec -Iimpl -Iconformance/lib
 IPC_CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -fPIC -pthread
-IPC_LDLIBS := -lnng -lck -lrt -ldl -pthread
+IPC_LDLIBS := -lnng -lisal -lck -lrt -ldl -pthread
 ifneq ($(SAN),)
 IPC_CFLAGS += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
 IPC_LDFLAGS += -fsanitize=$(SAN)

@@ -2,7 +2,7 @@
 # Install what ipcspec needs on Debian 12, or print the exact command when we
 # are not root. Quiet and fast when everything is present.
 set -eu
-PKGS="make gcc libcriterion-dev libfiu-dev fiu-utils clang llvm libclang-rt-14-dev valgrind libck-dev libnng-dev"
+PKGS="make gcc libcriterion-dev libfiu-dev fiu-utils clang llvm libclang-rt-14-dev valgrind libck-dev libnng-dev libisal-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||

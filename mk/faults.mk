@@ -8,7 +8,7 @@ FAULTS_DIR := $(BUILD)/faults$(if $(FAULTS_EXTRA_CFLAGS),-$(subst =,,$(subst -D,
 FAULTS_CC := gcc
 FAULTS_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -pthread -DFIU_ENABLE=1 \
 	-U_FORTIFY_SOURCE $(FAULTS_EXTRA_CFLAGS)
-FAULTS_LDLIBS := -lfiu -lnng -lck -lrt -ldl -pthread
+FAULTS_LDLIBS := -lfiu -lnng -lisal -lck -lrt -ldl -pthread
 FAULTS_PROGS := nth_sweep race_stress kill_campaign eintr_storm \
 	pipe_io pipe_eintr pipe_nth_sweep pipe_kill fifo_faults msgpipe_faults mailbox_faults \
 	framing_faults

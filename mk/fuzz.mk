@@ -17,7 +17,7 @@ FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CPPFLAGS := -D_GNU_SOURCE -Ispec -Iimpl
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -pthread $(FUZZ_SAN)
-FUZZ_LDLIBS := -lnng -lck -lrt -pthread
+FUZZ_LDLIBS := -lnng -lisal -lck -lrt -pthread
 SECONDS ?= 60
 SMOKE_SECONDS ?= 5
 FUZZ_ARGS ?=

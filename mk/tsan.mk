@@ -10,7 +10,7 @@ TSAN_DIR := $(BUILD)/tsan
 TSAN_CC := clang
 TSAN_CFLAGS := -std=gnu11 -O1 -g -fsanitize=thread -fno-omit-frame-pointer \
 	-Wall -Wextra -Werror -pthread $(TSAN_EXTRA_CFLAGS)
-TSAN_LDLIBS := -lnng -lck -lrt -ldl -pthread
+TSAN_LDLIBS := -lnng -lisal -lck -lrt -ldl -pthread
 TSAN_PROGS := tsan_stress tsan_pipe_stress tsan_mailbox_stress
 TSAN_BINS := $(TSAN_PROGS:%=$(TSAN_DIR)/%)
 TSAN_OBJS := $(IMPL_SRCS:%.c=$(TSAN_DIR)/obj/%.o)

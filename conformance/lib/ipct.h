@@ -88,6 +88,9 @@ struct ipct_party *ipct_thread_start(ipct_party_fn fn, void *arg);
  * after timeout_ms (scaled); a process is then killed and reaped. */
 int ipct_party_wait(struct ipct_party *p, int64_t timeout_ms);
 void ipct_party_kill(struct ipct_party *p);
+/* Where a process party is, for a failure message: whether its function has
+ * returned, its state letter and wait channel from /proc. Returns buf. */
+const char *ipct_party_describe(struct ipct_party *p, char *buf, size_t len);
 /* Mark, from inside the party, the call whose blocking the test observes. */
 void ipct_party_enter_call(void);
 void ipct_party_leave_call(void);

@@ -81,7 +81,7 @@ static void d_campaign(uint32_t v)
 	struct ipct_party *live[2][D_SIDE];
 	uint32_t inc_of[2][D_SIDE], ninc[2] = { 0, 0 }, kills = 0, missing = 0;
 	unsigned rnd = D_SEED;
-	char why[48];
+	char why[48], where[160];
 	D = ipct_shared(sizeof *D);
 	D->name = SAFE_CREATE(ipct_has(IPC_SHMBUF_CAP_BOUNDED) ? 4 : 0, D_ITEM);
 	for (int k = 2 * D_SIDE - 1; k >= 0; k--) { /* consumers first */
@@ -115,9 +115,9 @@ static void d_campaign(uint32_t v)
 		 * of a role gone, IPC_EOD or -EPIPE would be right, not a failure. */
 		for (inc = inc_of[v][i]; !D->joined[v][inc]; sched_yield())
 			cr_assert(ipct_now_ns() < deadline + IPCT_MS(ipct_scaled_ms(D_STALL_MS)),
-				  "seed %#x: replacement %u did not attach in time (first failure: "
-				  "%s in party %u)",
-				  D_SEED, inc, ipct_rc_text(D->rc, why, 48), D->who);
+				  "seed %#x: replacement %u did not attach in time (%s; first "
+				  "failure: %s in party %u)", D_SEED, inc, ipct_party_describe(
+				  live[v][i], where, sizeof where), ipct_rc_text(D->rc, why, 48), D->who);
 	}
 	D->stop = 1;
 	for (int k = 0; k < 2 * D_SIDE; k++) { /* producers first: then consumers can end */
