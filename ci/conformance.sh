@@ -3,6 +3,7 @@
 # subject (so any cell can be reproduced alone), then merge the report.
 #   ci/conformance.sh BUILD_DIR [SUBJECT ...]
 # env: CLAUSE (a glob, or @(A|B) for several), JOBS, REPORT_DIR, EXPECT_DIR,
+#      RESULTS_DIR (the per-subject logs; default BUILD_DIR/results),
 #      IPCSPEC_WRAP (a command prefix for the runner, e.g. valgrind),
 #      RUNNER_ARGS (more Criterion options, e.g. --timeout 8)
 # SUBJECT: a bundled name or a path to an adapter .so; default: every bundled one.
@@ -11,7 +12,7 @@ build=$1
 shift
 runner=$build/conformance
 merger=${MERGER:-build/ipcspec-report}
-results=$build/results
+results=${RESULTS_DIR:-$build/results}
 out=${REPORT_DIR:-$build/reports}
 clause=${CLAUSE:-}
 rm -rf "$results"

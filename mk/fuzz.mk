@@ -1,7 +1,7 @@
 # Fuzzing: libFuzzer targets fuzz/<mech>_<surface>_fuzz.c (docs/fuzzing.md).
 #
 #   make fuzz TARGET=shmbuf_ops [SECONDS=60] [FUZZ_ARGS=-fork=2]   one session
-#   make fuzz-smoke                     every target SMOKE_SECONDS, then fuzz-replay
+#   make fuzz-smoke                     every target SMOKE_SECONDS (two at a time), then fuzz-replay
 #   make fuzz-replay                    committed corpora once, no libFuzzer (for make test)
 #   make fuzz-merge TARGET=x            minimise the session corpus into fuzz/corpus/x
 #   make fuzz-build / fuzz-clean
@@ -76,17 +76,10 @@ fuzz: deps
 	if [ $$rc -ne 0 ]; then echo "fuzz: $(TARGET) FAILED (exit $$rc); reproduce: $(FUZZ_DIR)/$(TARGET) <artifact>, artifacts in $(FUZZ_DIR)/artifacts/"; fi; \
 	exit $$rc
 
-fuzz-smoke: fuzz-build
-	@fail=0; for t in $(FUZZ_TARGETS); do \
-		echo "== fuzz-smoke $$t ($(SMOKE_SECONDS) s)"; \
-		rm -rf $(FUZZ_DIR)/smoke/$$t; mkdir -p $(FUZZ_DIR)/smoke/$$t $(FUZZ_DIR)/artifacts; \
-		dict=; [ -f fuzz/$$t.dict ] && dict=-dict=fuzz/$$t.dict; \
-		$(FUZZ_DIR)/$$t $(FUZZ_RUN_FLAGS) -max_total_time=$(SMOKE_SECONDS) $$dict \
-			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- \
-			$(FUZZ_DIR)/smoke/$$t fuzz/corpus/$$t > $(FUZZ_DIR)/smoke/$$t.log 2>&1 \
-			|| { fail=1; echo "fuzz-smoke: $$t FAILED, log: $(FUZZ_DIR)/smoke/$$t.log"; tail -n 40 $(FUZZ_DIR)/smoke/$$t.log; }; \
-		grep -E '^stat::(number_of_executed_units|average_exec_per_sec)|^#[0-9]+[[:space:]]+DONE' $(FUZZ_DIR)/smoke/$$t.log | tr '\n' ' '; echo; \
-	done; $(FUZZ_SWEEP); \
+fuzz-smoke:
+	@$(MAKE) --no-print-directory -j2 fuzz-build
+	@fail=0; sh ci/fuzz-smoke.sh $(FUZZ_DIR) $(SMOKE_SECONDS) "$(FUZZ_RUN_FLAGS)" $(FUZZ_TARGETS) \
+		|| fail=1; $(FUZZ_SWEEP); \
 	[ $$fail -eq 0 ] && $(MAKE) --no-print-directory fuzz-replay
 
 # Plain regression run of the committed corpora: no libFuzzer needed to run it.

@@ -12,6 +12,7 @@
 #ifndef IPCSPEC_CORE_CORE_H
 #define IPCSPEC_CORE_CORE_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -89,6 +90,11 @@ void ipc__futex_wake(_Atomic uint32_t *word, int count);
 /* After a wait ended with -EINTR by a signal handler: would Linux restart
  * the call (SA_RESTART)? sig.c says how it is judged. */
 bool ipc__sig_restarts(void);
+/* Hold the asynchronous signals between two sleeps of one wait; release says
+ * whether a handler fell due meanwhile (then: as if the sleep was
+ * interrupted). Never return to the caller with them held. */
+void ipc__sig_hold(sigset_t *old);
+bool ipc__sig_release(const sigset_t *old);
 
 /* Bump a sequence word and wake every sleeper on it. */
 void ipc__futex_bump_wake_all(_Atomic uint32_t *word);

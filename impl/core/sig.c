@@ -36,3 +36,46 @@ bool ipc__sig_restarts(void)
 	}
 	return true;
 }
+
+/* A handler runs for a caught signal in this state (not blocked by the
+ * caller's mask, a function installed). */
+static bool caught(int sig, const sigset_t *mask)
+{
+	struct sigaction sa;
+
+	if (synchronous(sig) || sigismember(mask, sig) == 1 || sigaction(sig, NULL, &sa) != 0)
+		return false;
+	return sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN;
+}
+
+/* A futex wait ends with EINTR when a handler runs during it, but nothing
+ * tells of one that ran while the thread was between two sleeps (a slice
+ * ran out, the peers were scanned, the state re-checked): that signal would
+ * be lost, and the call would go on blocking. So the stretch between two
+ * sleeps runs with the asynchronous signals held, and a handler that fell
+ * due meanwhile is found pending when they are let go. */
+void ipc__sig_hold(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (synchronous(sig)) /* blocked, a fault would kill the process */
+			sigdelset(&all, sig);
+	pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
+/* Undo ipc__sig_hold: true when a caught signal became pending meanwhile
+ * (its handler runs as the mask is restored), which the caller treats as an
+ * interrupted sleep. */
+bool ipc__sig_release(const sigset_t *old)
+{
+	sigset_t pend;
+	bool due = false;
+
+	if (sigpending(&pend) == 0)
+		for (int sig = 1; sig < NSIG && !due; sig++)
+			due = sigismember(&pend, sig) == 1 && caught(sig, old);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
+	return due;
+}

@@ -266,10 +266,17 @@ static int mb_sleep(struct ipc_mailbox *h, _Atomic uint32_t *word, uint32_t seq,
 	uint32_t *n = word == &hdr->mbox_seq ? &hdr->mbox_waiters : &hdr->seq_waiters;
 	int rc;
 
+	sigset_t old;
 	(*n)++;
 	mb_unlock(&h->v);
 	rc = ipc__futex_wait_intr(word, seq, until);
-	if (mb_lock(&h->v) < 0) {
+	/* A handler that runs while we take the lock back would go unseen and
+	 * the call would sleep on: signals wait till then (ipc__sig_hold). */
+	ipc__sig_hold(&old);
+	int lrc = mb_lock(&h->v);
+	if (ipc__sig_release(&old) && rc != IPC_EINTR)
+		rc = IPC_EINTR;
+	if (lrc < 0) {
 		w->unlocked = true;
 		return IPC_EUCLEAN;
 	}

@@ -34,6 +34,7 @@
 #define PIPE_MAX_RW          0x7ffff000u  /* MAX_RW_COUNT: the kernel's cap on one transfer */
 #define PIPE_LOCK_ROLE       1u           /* role of every slot in a lock table */
 #define PIPE_SHORT_SLICE_NS  1000000LL    /* sleep slice without membarrier */
+#define PIPE_SLICE_NS        (4 * IPC_SLICE_NS) /* with it: see slice_ns */
 #define PIPE_LIVE_PERIOD_NS  10000000LL   /* a writer looks for dead readers this often */
 #define PIPE_FORK_WAIT_NS    1000000000LL /* fork() waits this long for the child's adoption */
 #define PIPE_TL_WAYS         8            /* per-thread cache of lock contexts */
@@ -139,6 +140,7 @@ struct pipe_op {
 	uint32_t kind;
 	bool nonblock;
 	bool spun;
+	bool slept; /* a sleep has ended: the next waits hold signals in between */
 	bool have_deadline;
 	bool rdwr;  /* poll on a read-write handle: both ends' bits */
 	bool quiet; /* the handle's quiet flag: no HUP while opens[WR] == quiet_gen */
@@ -722,6 +724,7 @@ static inline int op_begin(struct ipc_pipe *h, uint32_t kind, struct pipe_op *op
 	op->nonblock = atomic_load_explicit(&h->nonblock, memory_order_relaxed);
 	op->timeout = op->nonblock ? 0 : -1;
 	op->spun = false;
+	op->slept = false;
 	op->have_deadline = false;
 	op->need = 1;
 	return 0;
@@ -784,13 +787,18 @@ static bool unsliced(const struct pipe_op *op)
 	return IPC_MUTANT(PIPE_LOST_WAKEUP_ON_CLOSE) && op->kind == PIPE_RD;
 }
 
-/* A slice of 3/4 to 1 IPC_SLICE_NS. A signal handler that runs between two
- * slices is not seen as an interruption (no futex call was under way); the
- * jitter keeps a caller that signals at round multiples of the slice from
- * hitting that window every time. */
+/* A slice of 3/4 to 1 PIPE_SLICE_NS. A futex wait ends with EINTR when a
+ * handler runs during it; one that runs as a slice ends (after the timeout
+ * fired, before the thread is back in user space) or while the state is
+ * re-checked is not seen, and the call goes on blocking. Signals are held
+ * over the re-check (ipc__sig_hold), which leaves the moments around the
+ * futex call itself: slices four times the core's keep those rare (a death
+ * is still noticed within PIPE_SLICE_NS, well inside PIPE-FORK-4's second),
+ * and the jitter keeps a caller that signals at round multiples of the
+ * slice from hitting them every time. */
 static int64_t slice_ns(void)
 {
-	return IPC_SLICE_NS - (int64_t)(ipc__rand32() % (uint32_t)(IPC_SLICE_NS / 4));
+	return PIPE_SLICE_NS - (int64_t)(ipc__rand32() % (uint32_t)(PIPE_SLICE_NS / 4));
 }
 
 /* One sleep on seq while it holds v: a slice, then a liveness scan. 0 to
@@ -808,8 +816,15 @@ static int sleep_on(struct pipe_op *op, _Atomic uint32_t *seq, uint32_t v, bool 
 	until = deadline - now > slice && !unsliced(op) ? now + slice : deadline;
 	fiu_return_on("ipc/pipe/wait", 0); /* as a spurious wake-up */
 	rc = ipc__futex_wait_intr(seq, v, until);
-	if (rc == IPC_ETIMEDOUT && !unsliced(op))
-		(void)reap_due(op->hdr); /* a slice passed: are the peers alive? */
+	if (rc != IPC_EINTR) {
+		sigset_t old;
+		ipc__sig_hold(&old); /* till the next sleep, or out: see ipc__sig_hold */
+		if (rc == IPC_ETIMEDOUT && !unsliced(op))
+			(void)reap_due(op->hdr); /* a slice passed: are the peers alive? */
+		op->slept = true;
+		if (ipc__sig_release(&old))
+			rc = IPC_EINTR;
+	}
 	adapt_spin(op->ctx, ipc__now_ns() - now);
 	return rc == IPC_EINTR ? IPC_EINTR : 0;
 }
@@ -824,12 +839,18 @@ static int wait_peer(struct pipe_op *op, bool (*ready)(struct pipe_op *))
 	uint32_t v;
 	bool full;
 
+	sigset_t old;
+
 	if (spin_until(op, ready))
 		return 0;
+	if (op->slept) /* between two sleeps: nothing here may hide a handler */
+		ipc__sig_hold(&old);
 	(void)reap_due(hdr);
 	/* acquire: a waker's bump (release) publishes what it did before. */
 	v = atomic_load_explicit(seq, memory_order_acquire);
 	full = ipc__olock_announce_peer(&hdr->side[op->kind ^ 1].lock); /* + membarrier if sticky */
+	if (op->slept && ipc__sig_release(&old))
+		return IPC_EINTR;
 	if (ready(op))
 		return 0;
 	return sleep_on(op, seq, v, full);

@@ -680,8 +680,14 @@ static int sleep_on(struct ipc_shmbuf *h, _Atomic uint32_t *seq, uint32_t v, int
 		return ipc__expired_code(timeout);
 	until = deadline - now > slice && !IPC_MUTANT(LOST_WAKEUP) ? now + slice : deadline;
 	rc = h->intr ? ipc__futex_wait_intr(seq, v, until) : ipc__futex_wait(seq, v, until);
-	if (rc == IPC_ETIMEDOUT)
+	if (rc == IPC_ETIMEDOUT && h->intr) { /* a handler must not run unseen: ipc__sig_hold */
+		sigset_t old;
+		ipc__sig_hold(&old);
+		(void)reap_dead(h->hdr);
+		rc = ipc__sig_release(&old) ? IPC_EINTR : rc;
+	} else if (rc == IPC_ETIMEDOUT) {
 		(void)reap_dead(h->hdr); /* a slice passed: are the peers alive? */
+	}
 	adapt_spin(h, ipc__now_ns() - now);
 	/* A handler ran: -EINTR, unless SA_RESTART would restart the call. */
 	return rc == IPC_EINTR && !ipc__sig_restarts() ? IPC_EINTR : 0;
