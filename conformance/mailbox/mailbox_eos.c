@@ -9,7 +9,6 @@
 #include "ipct.h"
 
 #define MB       ipct_mailbox()
-#define SENTINEL 12345
 
 static const char *queuing_mailbox(void)
 {
@@ -42,41 +41,17 @@ Test(mailbox, MAILBOX_EOS_1__after_last_sender_closes_drain_then_eod_always)
 			MB_EXPECT_AT_ONCE(MB->recv(r[k % 2], buf, sizeof buf, t[k / 2]), IPC_EOD);
 }
 
-struct blocked {
-	struct ipc_mailbox *h;
-	_Atomic long rc; /* SENTINEL until the call returns */
-};
-
-static int blocked_recv(void *argp)
-{
-	struct blocked *b = argp;
-	char buf[8];
-	ipct_party_enter_call();
-	b->rc = MB->recv(b->h, buf, sizeof buf, -1);
-	ipct_party_leave_call();
-	return 0;
-}
-
-/* Start fn on b in a thread and check that it blocks. */
-static struct ipct_party *start_blocked(ipct_party_fn fn, struct blocked *b, const char *what)
-{
-	b->rc = SENTINEL;
-	struct ipct_party *t = ipct_thread_start(fn, b);
-	cr_assert(ipct_party_wait_blocked(t, 2000) && b->rc == SENTINEL,
-		  "BROKEN: %s returned %ld instead of blocking", what, (long)b->rc);
-	return t;
-}
-
 Test(mailbox, MAILBOX_EOS_2__last_sender_close_wakes_blocked_receiver_with_eod)
 {
 	IPCT_REQUIRE(IPC_MAILBOX_CAP_END_OF_STREAM | IPC_MAILBOX_CAP_BLOCKING);
 	const char *name = queuing_mailbox();
 	struct ipc_mailbox *s = ipct_mailbox_open(name, IPC_MAILBOX_SEND);
-	struct blocked b = {.h = ipct_mailbox_open(name, IPC_MAILBOX_RECV)};
-	struct ipct_party *t = start_blocked(blocked_recv, &b, "recv on the empty mailbox");
+	struct ipct_mailbox_call *c =
+	    ipct_mailbox_recv_thread(ipct_mailbox_open(name, IPC_MAILBOX_RECV), -1);
+	cr_assert(ipct_mailbox_call_blocks(c), "BROKEN: recv on the empty mailbox returned %ld "
+		  "instead of blocking", (long)c->rc);
 	EXPECT_OK(ipct_mailbox_close(s));
-	EXPECT_RC(ipct_party_wait(t, 5000), 0);
-	EXPECT_ERR(b.rc, IPC_EOD);
+	EXPECT_ERR(ipct_mailbox_call_result(c), IPC_EOD);
 }
 
 Test(mailbox, MAILBOX_EOS_5__a_new_sender_after_eod_is_received)

@@ -11,7 +11,6 @@
 #include "ipct.h"
 
 #define MB       ipct_mailbox()
-#define SENTINEL 12345
 
 Test(mailbox, MAILBOX_EOS_3__send_after_last_receiver_closes_is_epipe_without_sigpipe)
 {
@@ -33,40 +32,17 @@ Test(mailbox, MAILBOX_EOS_3__send_after_last_receiver_closes_is_epipe_without_si
 	}
 }
 
-struct blocked {
-	struct ipc_mailbox *h;
-	_Atomic long rc; /* SENTINEL until the call returns */
-};
-
-static int blocked_send(void *argp)
-{
-	struct blocked *b = argp;
-	ipct_party_enter_call();
-	b->rc = MB->send(b->h, "late", 4, -1);
-	ipct_party_leave_call();
-	return 0;
-}
-
-/* Start fn on b in a thread and check that it blocks. */
-static struct ipct_party *start_blocked(ipct_party_fn fn, struct blocked *b, const char *what)
-{
-	b->rc = SENTINEL;
-	struct ipct_party *t = ipct_thread_start(fn, b);
-	cr_assert(ipct_party_wait_blocked(t, 2000) && b->rc == SENTINEL,
-		  "BROKEN: %s returned %ld instead of blocking", what, (long)b->rc);
-	return t;
-}
-
 Test(mailbox, MAILBOX_EOS_4__last_receiver_close_wakes_blocked_sender_with_epipe)
 {
 	IPCT_REQUIRE(IPC_MAILBOX_CAP_END_OF_STREAM | IPC_MAILBOX_CAP_BOUNDED |
 		     IPC_MAILBOX_CAP_BLOCKING);
 	const char *name = ipct_mailbox_create(1, 64);
 	struct ipc_mailbox *r = ipct_mailbox_open(name, IPC_MAILBOX_RECV);
-	struct blocked b = {.h = ipct_mailbox_open(name, IPC_MAILBOX_SEND)};
-	SAFE_RC(MB->send(b.h, "fill", 4, -1));
-	struct ipct_party *t = start_blocked(blocked_send, &b, "send on the full mailbox");
+	struct ipc_mailbox *s = ipct_mailbox_open(name, IPC_MAILBOX_SEND);
+	SAFE_RC(MB->send(s, "fill", 4, -1));
+	struct ipct_mailbox_call *c = ipct_mailbox_send_thread(s, "late", 4, -1);
+	cr_assert(ipct_mailbox_call_blocks(c), "BROKEN: send on the full mailbox returned %ld "
+		  "instead of blocking", (long)c->rc);
 	EXPECT_OK(ipct_mailbox_close(r));
-	EXPECT_RC(ipct_party_wait(t, 5000), 0);
-	EXPECT_ERR(b.rc, IPC_EPIPE);
+	EXPECT_ERR(ipct_mailbox_call_result(c), IPC_EPIPE);
 }
