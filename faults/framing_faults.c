@@ -10,8 +10,8 @@
  * so frames cross many transfers. Modes, per subject:
  *  - short:    posix/io/rw/{read,write,writev,readv}/reduce cut transfers
  *              short (pipes: the socket points of the preload cannot reduce);
- *  - EINTR:    read, writev, sendmsg, recv and poll fail with EINTR;
- *  - EAGAIN:   read, writev, sendmsg, recv fail with EAGAIN on blocking ends;
+ *  - EINTR:    read, writev, send, sendmsg, recv and poll fail with EINTR;
+ *  - EAGAIN:   read, writev, send, sendmsg, recv fail with EAGAIN on blocking ends;
  *  - nonblock: non-blocking ends, timeout 0, the caller polls and retries;
  *              short transfers and EAGAIN injected (progress across -EAGAIN);
  *  - hard:     rare ENOBUFS (sockets) / EIO (pipe) on the sender's calls and,

@@ -237,6 +237,17 @@ static ssize_t sys_sendmsg(int fd, const struct msghdr *m, int flags)
 	return fake_write(m->msg_iov, m->msg_iovlen);
 }
 
+static ssize_t sys_send(int fd, const void *buf, size_t len, int flags)
+{
+	if (!ours(fd))
+		return real_sys.send_fn(fd, buf, len, flags);
+	if (fd != R.wfd || !(flags & MSG_NOSIGNAL))
+		IPC_FUZZ_FAIL("send on fd %d flags %#x: a write end without MSG_NOSIGNAL", fd,
+			      flags);
+	struct iovec one = {(void *)(uintptr_t)buf, len};
+	return fake_write(&one, 1);
+}
+
 static ssize_t sys_read(int fd, void *buf, size_t len)
 {
 	if (!ours(fd))
@@ -657,8 +668,8 @@ static void init(void)
 		IPC_FUZZ_FAIL("pipe2 / socketpair: %s", strerror(errno));
 	R.wfd = R.rfd = -1;
 	real_sys = ipc__framing_sys;
-	ipc__framing_sys =
-	    (struct ipc__framing_sys){sys_writev, sys_sendmsg, sys_read, sys_recv, sys_poll};
+	ipc__framing_sys = (struct ipc__framing_sys){sys_writev, sys_sendmsg, sys_send,
+						     sys_read,   sys_recv,    sys_poll};
 }
 
 static void cleanup(void)

@@ -8,14 +8,20 @@
  *    is given and never looks ahead: it can be fed one byte at a time or a
  *    whole buffer holding many frames, and *used tells the caller where the
  *    next frame starts. Every refusal is final (no resynchronisation).
- *  - A tx writes header and payload with one writev / sendmsg and keeps its
- *    progress; a frame cut off by a full descriptor is finished from a copy
- *    of its rest on the next call, so a negative result never leaves half a
- *    frame behind the caller's back.
+ *  - A tx writes header and payload with one call (writev on a pipe; on a
+ *    socket one send of the two gathered, up to 8 KiB, else sendmsg) and
+ *    keeps its progress; a frame cut off by a full descriptor is finished
+ *    from a copy of its rest on the next call, so a negative result never
+ *    leaves half a frame behind the caller's back.
  *  - An rx reads into its own buffer (up to 64 KiB per read). A whole valid
  *    frame found there is handed out in place (valid until the next recv);
  *    anything else goes through the decoder, which copies and keeps the
  *    frame in progress across -EAGAIN.
+ *  - A blocking AF_UNIX rx that finds nothing retries for about 13 us before
+ *    it sleeps: a streaming sender refills the socket within that, and every
+ *    sleep makes the sender pay the wake-up. Not on TCP, where a polling
+ *    receiver's window updates break up the sender's segments (both
+ *    measured: docs/bench.md, "Framing").
  *  - Finite timeouts never block inside the kernel: sockets use MSG_DONTWAIT;
  *    a blocking pipe or FIFO is polled first and then written PIPE_BUF bytes
  *    at a time (a pipe that polls writable takes that much without waiting).
@@ -41,7 +47,9 @@
 #include "framing/frame.h"
 #include "ipc_subject.h"
 
-#define FRM_RX_BUF (64u << 10)
+#define FRM_RX_BUF    (64u << 10)
+#define FRM_RX_SPINS  32         /* non-blocking tries before a blocking receive */
+#define FRM_TX_GATHER (8u << 10) /* a socket frame up to this size goes as one buffer */
 
 /* ---- CRC-32C ----------------------------------------------------------- */
 
@@ -328,7 +336,7 @@ int ipc_framing_decode_end(struct ipc_framing_decoder *d)
 
 /* ---- waiting and moving bytes ------------------------------------------- */
 
-struct ipc__framing_sys ipc__framing_sys = {writev, sendmsg, read, recv, poll};
+struct ipc__framing_sys ipc__framing_sys = {writev, sendmsg, send, read, recv, poll};
 
 static int64_t frm__now(void)
 {
@@ -381,6 +389,13 @@ static int frm__is_socket(int fd)
 	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
+static int frm__is_unix(int fd)
+{
+	int domain = 0;
+	socklen_t len = sizeof domain;
+	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX;
+}
+
 /* A blocking non-socket descriptor under a finite timeout: move only what
  * poll promises (0: would block), so the kernel never holds us past it. */
 static ssize_t frm__limit(int fd, short ev, size_t len)
@@ -406,6 +421,7 @@ struct ipc_framing_tx {
 	int error; /* final: a frame was cut by a transport error */
 	unsigned char *pend;
 	size_t pend_off, pend_len, pend_cap;
+	unsigned char gather[FRM_TX_GATHER];
 };
 
 int ipc_framing_tx_open(int fd, struct ipc_framing_tx **tx)
@@ -426,17 +442,38 @@ void ipc_framing_tx_close(struct ipc_framing_tx *tx)
 	free(tx);
 }
 
-/* One write of the bytes iov[0..n) describe; dontwait under finite timeouts. */
+/* A socket write that never raises SIGPIPE. One buffer goes through send;
+ * header and payload of a small frame are gathered into one buffer, because
+ * sendmsg's copy-in of a two-entry vector costs more than copying a few KiB
+ * (measured: docs/bench.md, "Framing"); larger frames use sendmsg. */
+static ssize_t frm__send_sock(struct ipc_framing_tx *tx, const struct iovec *iov, int n, int flags)
+{
+	size_t total = iov[0].iov_len + (n > 1 ? iov[1].iov_len : 0);
+	ssize_t r;
+
+	flags |= MSG_NOSIGNAL;
+	if (n == 1) {
+		r = ipc__framing_sys.send_fn(tx->fd, iov[0].iov_base, total, flags);
+	} else if (total <= sizeof tx->gather) {
+		memcpy(tx->gather, iov[0].iov_base, iov[0].iov_len);
+		memcpy(tx->gather + iov[0].iov_len, iov[1].iov_base, iov[1].iov_len);
+		r = ipc__framing_sys.send_fn(tx->fd, tx->gather, total, flags);
+	} else {
+		struct msghdr m = {.msg_iov = (struct iovec *)(uintptr_t)iov,
+				   .msg_iovlen = (size_t)n};
+		r = ipc__framing_sys.sendmsg_fn(tx->fd, &m, flags);
+	}
+	return r < 0 ? frm__errno() : r;
+}
+
+/* One write of the bytes iov[0..n) (n is 1 or 2) describe; dontwait under
+ * finite timeouts. */
 static ssize_t frm__writev(struct ipc_framing_tx *tx, struct iovec *iov, int n, int dontwait)
 {
 	ssize_t r;
 
-	if (tx->is_sock) {
-		struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-		r = ipc__framing_sys.sendmsg_fn(tx->fd, &m,
-						MSG_NOSIGNAL | (dontwait ? MSG_DONTWAIT : 0));
-		return r < 0 ? frm__errno() : r;
-	}
+	if (tx->is_sock)
+		return frm__send_sock(tx, iov, n, dontwait ? MSG_DONTWAIT : 0);
 	if (dontwait) {
 		size_t total = iov[0].iov_len + (n > 1 ? iov[1].iov_len : 0);
 		ssize_t lim = frm__limit(tx->fd, POLLOUT, total);
@@ -563,7 +600,7 @@ ssize_t ipc_framing_send(struct ipc_framing_tx *tx, const struct ipc_framing_fra
 /* ---- rx ---------------------------------------------------------------- */
 
 struct ipc_framing_rx {
-	int fd, is_sock;
+	int fd, is_sock, spin;
 	int error; /* final: IPC_EOD, -ENODATA, a refused frame, a transport error */
 	int eof;
 	struct ipc_framing_decoder *dec;
@@ -584,6 +621,7 @@ int ipc_framing_rx_open(int fd, size_t max_payload, struct ipc_framing_rx **rx)
 		return rc;
 	}
 	r->fd = fd, r->is_sock = frm__is_socket(fd);
+	r->spin = r->is_sock && frm__is_unix(fd);
 	*rx = r;
 	return 0;
 }
@@ -595,11 +633,29 @@ void ipc_framing_rx_close(struct ipc_framing_rx *rx)
 	free(rx);
 }
 
-static ssize_t frm__read(struct ipc_framing_rx *rx, int dontwait)
+/* Up to FRM_RX_SPINS non-blocking receives (about 13 us here): the bytes
+ * read, an error, or -EAGAIN. A count, not a clock, so that a run against a
+ * scripted descriptor layer (the fuzz target) is reproducible. */
+static ssize_t frm__recv_spin(struct ipc_framing_rx *rx)
 {
+	for (int i = 0; i < FRM_RX_SPINS; i++) {
+		ssize_t r = ipc__framing_sys.recv_fn(rx->fd, rx->buf, sizeof rx->buf, MSG_DONTWAIT);
+		if (r >= 0)
+			return r;
+		if (frm__errno() != -EAGAIN)
+			return frm__errno();
+	}
+	return -EAGAIN;
+}
+
+static ssize_t frm__read(struct ipc_framing_rx *rx, int64_t timeout_ns)
+{
+	int dontwait = timeout_ns >= 0;
 	ssize_t r;
 
 	if (rx->is_sock) {
+		if (timeout_ns < 0 && rx->spin && (r = frm__recv_spin(rx)) != -EAGAIN)
+			return r;
 		r = ipc__framing_sys.recv_fn(rx->fd, rx->buf, sizeof rx->buf,
 					     dontwait ? MSG_DONTWAIT : 0);
 		return r < 0 ? frm__errno() : r;
@@ -638,7 +694,7 @@ ssize_t ipc_framing_recv(struct ipc_framing_rx *rx, struct ipc_framing_frame *f,
 		if (rx->eof)
 			return frm__rx_fail(rx, ipc_framing_decode_end(rx->dec));
 		rx->off = rx->fill = 0;
-		ssize_t r = frm__read(rx, timeout_ns >= 0);
+		ssize_t r = frm__read(rx, timeout_ns);
 		if (r > 0)
 			rx->fill = (size_t)r;
 		else if (r == 0)

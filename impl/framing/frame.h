@@ -45,6 +45,7 @@ ssize_t ipc_framing_recv(struct ipc_framing_rx *rx, struct ipc_framing_frame *f,
 struct ipc__framing_sys {
 	ssize_t (*writev_fn)(int fd, const struct iovec *iov, int n);
 	ssize_t (*sendmsg_fn)(int fd, const struct msghdr *m, int flags);
+	ssize_t (*send_fn)(int fd, const void *buf, size_t len, int flags);
 	ssize_t (*read_fn)(int fd, void *buf, size_t len);
 	ssize_t (*recv_fn)(int fd, void *buf, size_t len, int flags);
 	int (*poll_fn)(struct pollfd *p, nfds_t n, int timeout_ms);
