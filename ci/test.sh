@@ -2,9 +2,12 @@
 # make test: everything CI gates on, each stage with a time budget (seconds).
 # A stage over budget is reported, and fails the run only if it also fails.
 set -u
+logs=build/ci-logs
+rm -rf "$logs" && mkdir -p "$logs"
 passed=0
 failed=0
 summary=""
+failures=""
 start_all=$(date +%s)
 
 stage() { # name budget command...
@@ -13,8 +16,11 @@ stage() { # name budget command...
 	shift 2
 	echo "==== $name (budget ${budget}s)"
 	t0=$(date +%s)
-	"$@"
-	rc=$?
+	{
+		"$@" 2>&1
+		echo $? >"$logs/$name.rc"
+	} | tee "$logs/$name.log"
+	rc=$(cat "$logs/$name.rc")
 	dt=$(($(date +%s) - t0))
 	if [ $rc = 0 ]; then
 		passed=$((passed + 1))
@@ -22,6 +28,7 @@ stage() { # name budget command...
 	else
 		failed=$((failed + 1))
 		verdict="FAILED (exit $rc)"
+		failures="$failures $name"
 	fi
 	[ $dt -le "$budget" ] || verdict="$verdict, over budget"
 	summary="$summary$(printf '%-14s %4ss  %s' "$name" "$dt" "$verdict")\n"
@@ -37,6 +44,19 @@ stage fuzz-smoke 60 make --no-print-directory fuzz-smoke
 stage faults 75 make --no-print-directory faults-short
 stage tsan 75 make --no-print-directory tsan
 stage asan 150 make --no-print-directory asan
+
+# CI keeps only the end of the output: repeat what failed, just above the
+# summary (Criterion's assertion lines and the matrix's failing cells with
+# their reproduce command; else the stage's last lines).
+for name in $failures; do
+	echo "==== $name failed (full output: $logs/$name.log)"
+	pat='^\[FAIL\]|^\[----\] +[^ ]|^- \*\*(FAIL|XPASS)\*\*|^(FAIL|BROKEN|ERROR|TIMEOUT)\b'
+	if grep -qE "$pat" "$logs/$name.log"; then
+		grep -E "$pat" "$logs/$name.log" | tail -n 16
+	else
+		tail -n 10 "$logs/$name.log"
+	fi
+done
 
 echo "==== summary ($(($(date +%s) - start_all))s in all)"
 printf "$summary"

@@ -83,8 +83,10 @@ static void ipct__leak_check_stuck(int sig)
 /* A forked child's leak check (ASan builds), bounded: clang 14's ASan takes
  * no allocator lock around fork, so a child forked while one of Criterion's
  * threads held it would wait forever in LSan's LockAllocator (seen about
- * once in 100 runs of a forking test). A check takes milliseconds; one still
- * running after 2 s is that deadlock, and the child exits with its status. */
+ * once in 100 runs of a forking test). ipct_asan_fork.c now holds those
+ * locks across fork; the thread registry's, which the check also takes,
+ * stays unguarded. A check takes milliseconds; one still running after 2 s
+ * is that deadlock, and the child exits with its status. */
 static int ipct__leak_check(int status)
 {
 	if (!__lsan_do_recoverable_leak_check)
