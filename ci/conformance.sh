@@ -43,7 +43,11 @@ cleanup() {
 	rm -f /dev/shm/ipcspec-"$IPCSPEC_RUN_ID"-* /dev/shm/sem.ipcspec-"$IPCSPEC_RUN_ID"-* \
 		"${TMPDIR:-/tmp}"/ipcspec-"$IPCSPEC_RUN_ID"-*
 }
-trap cleanup EXIT INT TERM
+# A signal must end the run, not just clean up and go on to the next subject:
+# exit, and the EXIT trap cleans up.
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # Test names are "<suite>/<CLAUSE_ID>__behaviour"; the suite is the subject's
 # mechanism, so a subject only ever runs the clauses of its own mechanism.
