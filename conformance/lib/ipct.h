@@ -108,6 +108,11 @@ struct ipct_event *ipct_event_new(void);
 void ipct_event_set(struct ipct_event *e);
 /* 0 when set, -ETIMEDOUT after timeout_ms (scaled). */
 int ipct_event_wait(struct ipct_event *e, int64_t timeout_ms);
+/* 0 when set; -ETIMEDOUT once *progress has not moved for stall_ms or
+ * timeout_ms has passed (both scaled): for an event that a lost message
+ * would keep from ever being set, so a loss costs a stall, not the timeout. */
+int ipct_event_wait_progress(struct ipct_event *e, _Atomic uint32_t *progress, int64_t stall_ms,
+			     int64_t timeout_ms);
 
 /* ---- fixture ------------------------------------------------------------ */
 

@@ -339,3 +339,24 @@ int ipct_event_wait(struct ipct_event *e, int64_t timeout_ms)
 	}
 	return 0;
 }
+
+int ipct_event_wait_progress(struct ipct_event *e, _Atomic uint32_t *progress, int64_t stall_ms,
+			     int64_t timeout_ms)
+{
+	int64_t slice = stall_ms / 4 > 0 ? stall_ms / 4 : 1; /* scaled by ipct_event_wait */
+	int64_t end = ipct_now_ns() + IPCT_MS(ipct_scaled_ms(timeout_ms));
+	int64_t stall = IPCT_MS(ipct_scaled_ms(stall_ms));
+	uint32_t seen = atomic_load(progress);
+	int64_t moved = ipct_now_ns();
+	while (ipct_event_wait(e, slice) != 0) {
+		int64_t now = ipct_now_ns();
+		uint32_t cur = atomic_load(progress);
+		if (cur != seen) {
+			seen = cur;
+			moved = now;
+		}
+		if (now - moved >= stall || now >= end)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}

@@ -93,8 +93,10 @@ static struct mpmc *mpmc_run(size_t capacity, unsigned nsend, unsigned nrecv, ui
 		cr_assert(ipct_party_wait(sp[i], 10000) == 0,
 			  "sender %u failed or never finished (%u of %u messages received)", i,
 			  m->got, m->total);
-	(void)ipct_event_wait(m->done, 5000); /* a loss shows below: received 0 times */
-	for (unsigned i = 0; i < nrecv; i++)  /* one stop each */
+	/* A loss shows below (received 0 times); it would keep done unset, so
+	 * stop waiting once nothing has arrived for a second. */
+	(void)ipct_event_wait_progress(m->done, &m->got, 1000, 5000);
+	for (unsigned i = 0; i < nrecv; i++) /* one stop each */
 		EXPECT_OK(MB->send(h, stop, ipct_item_fill(stop, sizeof stop, STOP, i), tmo));
 	for (unsigned i = 0; i < nrecv; i++)
 		cr_assert(ipct_party_wait(rp[i], 10000) == 0,
