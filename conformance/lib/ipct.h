@@ -91,6 +91,11 @@ void ipct_party_kill(struct ipct_party *p);
 /* Where a process party is, for a failure message: whether its function has
  * returned, its state letter and wait channel from /proc. Returns buf. */
 const char *ipct_party_describe(struct ipct_party *p, char *buf, size_t len);
+/* A running process party's stacks on stderr (gdb, if installed): for a
+ * failure that names a party stuck where it should not be. */
+void ipct_party_backtrace(struct ipct_party *p);
+/* Both of the above for n parties, on stderr; what says who they are. */
+void ipct_party_dump(struct ipct_party *const *p, size_t n, const char *what);
 /* Mark, from inside the party, the call whose blocking the test observes. */
 void ipct_party_enter_call(void);
 void ipct_party_leave_call(void);

@@ -195,6 +195,31 @@ static void ipct__report_stuck(struct ipct_party *p)
 {
 	char what[160];
 	fprintf(stderr, "ipcspec: a party timed out: %s\n", ipct_party_describe(p, what, sizeof what));
+	ipct_party_backtrace(p);
+}
+
+void ipct_party_backtrace(struct ipct_party *p)
+{
+	char cmd[200];
+	if (!p->is_process || p->finished || access("/usr/bin/gdb", X_OK) != 0)
+		return;
+	fflush(NULL);
+	/* bounded: a party that cannot be attached (valgrind, ptrace refused)
+	 * costs at most 20 s, and only on a failure */
+	snprintf(cmd, sizeof cmd, "timeout 20 gdb -q -batch -nx -p %d -ex 'thread apply all bt 16' "
+		 "</dev/null 2>/dev/null | grep -E '^(#|Thread)' >&2", (int)p->pid);
+	if (system(cmd) == -1)
+		fprintf(stderr, "ipcspec: no backtrace: %s\n", strerror(errno));
+}
+
+void ipct_party_dump(struct ipct_party *const *p, size_t n, const char *what)
+{
+	char where[160];
+	for (size_t i = 0; i < n; i++) {
+		fprintf(stderr, "ipcspec: party %zu of %zu (%s): %s\n", i + 1, n, what,
+			ipct_party_describe(p[i], where, sizeof where));
+		ipct_party_backtrace(p[i]);
+	}
 }
 
 /* Wait for a child with a pidfd, so no polling and no sleeping is needed. */

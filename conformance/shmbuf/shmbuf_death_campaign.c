@@ -100,10 +100,14 @@ static void d_campaign(uint32_t v)
 		/* Poll, never sleep: the kill lands at a random instant. Yield, though,
 		 * or on a loaded machine this loop starves the parties it watches. */
 		for (; D->done[v][inc] < target; sched_yield())
-			cr_assert(ipct_now_ns() < deadline, "seed %#x: after %u kills, %s %u made no "
-				  "progress for %d ms (asleep for ever? first failure: %s in party %u)",
-				  D_SEED, kills, v ? "consumer" : "producer", inc, D_STALL_MS,
-				  ipct_rc_text(D->rc, why, 48), D->who);
+			if (ipct_now_ns() >= deadline) {
+				ipct_party_dump(&live[0][0], 2 * D_SIDE, "producers, then consumers");
+				cr_assert_fail("seed %#x: after %u kills, %s %u made no progress for "
+					       "%d ms (asleep for ever? first failure: %s in party %u; "
+					       "stacks on stderr)", D_SEED, kills, v ? "consumer" :
+					       "producer", inc, D_STALL_MS, ipct_rc_text(D->rc, why, 48),
+					       D->who);
+			}
 		for (volatile uint32_t k = (uint32_t)rand_r(&rnd) % 3000; k > 0; k--)
 			; /* and a random point within an item */
 		ipct_party_kill(live[v][i]);
