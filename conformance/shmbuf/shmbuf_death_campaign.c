@@ -118,10 +118,13 @@ static void d_campaign(uint32_t v)
 		/* Kill again only once the replacement is attached: with every party
 		 * of a role gone, IPC_EOD or -EPIPE would be right, not a failure. */
 		for (inc = inc_of[v][i]; !D->joined[v][inc]; sched_yield())
-			cr_assert(ipct_now_ns() < deadline + IPCT_MS(ipct_scaled_ms(D_STALL_MS)),
-				  "seed %#x: replacement %u did not attach in time (%s; first "
-				  "failure: %s in party %u)", D_SEED, inc, ipct_party_describe(
-				  live[v][i], where, sizeof where), ipct_rc_text(D->rc, why, 48), D->who);
+			if (ipct_now_ns() >= deadline + IPCT_MS(ipct_scaled_ms(D_STALL_MS))) {
+				ipct_party_dump(&live[0][0], 2 * D_SIDE, "producers, then consumers");
+				cr_assert_fail("seed %#x: replacement %u did not attach in time (%s; "
+					       "first failure: %s in party %u; stacks on stderr)", D_SEED,
+					       inc, ipct_party_describe(live[v][i], where, sizeof where),
+					       ipct_rc_text(D->rc, why, 48), D->who);
+			}
 	}
 	D->stop = 1;
 	for (int k = 0; k < 2 * D_SIDE; k++) { /* producers first: then consumers can end */
