@@ -5,8 +5,9 @@
 /*
  * A malicious or broken peer of ref-mailbox: the input overwrites bytes of
  * the shared segment of a live mailbox (header fields, queue links, party
- * records, the participant table, message slots) between timeout-0
- * operations. Whatever it writes, every call must return a valid result or
+ * records, the participant table, message slots, and the bounded mailbox
+ * queue's ring: its indices, locks, wake words, fair line, participants and
+ * slots) between timeout-0 operations. Whatever it writes, every call must return a valid result or
  * a negative errno, with no sanitizer report, no access past the caller's
  * buffer and no hang:
  *   send, send_to   0, EAGAIN, ETIMEDOUT, EPIPE, ESRCH, ENOMEM, EIDRM, EUCLEAN,
@@ -58,6 +59,8 @@ static struct {
 	struct ipc_fuzz_in in;
 	uint8_t *seg; /* the harness's own mapping */
 	size_t seglen;
+	uint8_t *ring; /* the queue's ring (bounded mailbox), mapped whole; or NULL */
+	size_t ringlen;
 	int fd;
 	unsigned step;
 } R;
@@ -158,6 +161,7 @@ struct field {
 static const struct field hdr_fields[] = {
     HF(magic),       HF(version),     HF(hdr_size),     HF(g.capacity),  HF(g.max_msg),
     HF(g.mem_limit), HF(g.slot_size), HF(g.slot_count), HF(g.pool_off),  HF(g.file_size),
+    HF(g.ring_off),  HF(g.ring_size),
     HF(seq),         HF(removed),     HF(ever_send),    HF(ever_recv),   HF(next_seq),
     HF(mem_used),    HF(free_head),   HF(hwm),          HF(backed),      HF(last_scan_ns),
     HF(mbox.head),   HF(mbox.tail),   HF(mbox.count),   HF(mbox.offers),
@@ -247,14 +251,35 @@ static void op_slot_field(unsigned arg)
 	poke(pool_off + slot * slot_size + f->off, f->width, take_value(arg, f->width));
 }
 
-/* Anywhere in the window but the mutex: one byte, or eight aligned. */
+/* Anywhere in the queue's ring, its locks included: they are owner-tagged,
+ * and a forged owner is checked, never trusted (ref-shmbuf's corrupt target
+ * writes them too). bit 1: its header page (indices, words, the line). */
+static void poke_ring(unsigned arg)
+{
+	size_t span = (arg & 2) ? 4096 : R.ringlen;
+	size_t off = ((arg & 2) ? ipc_fuzz_u16(&R.in) : ipc_fuzz_u32(&R.in)) % span;
+	uint32_t width = (arg & 4) ? 8 : 1;
+	uint64_t v;
+
+	off &= ~(size_t)(width - 1);
+	v = take_value(arg, width);
+	memcpy(R.ring + off, &v, width);
+}
+
+/* Anywhere in the window but the mutex: one byte, or eight aligned; with
+ * bit 3, in the ring (a bounded mailbox). */
 static void op_raw(unsigned arg)
 {
 	size_t mu = offsetof(struct mb_hdr, mu), mu_end = mu + sizeof(pthread_mutex_t);
 	size_t span = (arg & 2) ? 4096 : R.seglen;
-	size_t off = ((arg & 2) ? ipc_fuzz_u16(&R.in) : ipc_fuzz_u32(&R.in)) % span;
+	size_t off;
 	uint32_t width = (arg & 4) ? 8 : 1;
 
+	if ((arg & 8) && R.ring) {
+		poke_ring(arg);
+		return;
+	}
+	off = ((arg & 2) ? ipc_fuzz_u16(&R.in) : ipc_fuzz_u32(&R.in)) % span;
 	off &= ~(size_t)(width - 1);
 	if (off + width > mu && off < mu_end)
 		off = mu_end;
@@ -418,6 +443,19 @@ static void fill(unsigned n, uint64_t to, uint8_t seed)
 	}
 }
 
+/* The ring where the healthy geometry puts it (ref-mailbox's own rule). */
+static void map_ring(const char *path)
+{
+	struct mb_geom g;
+
+	if (mb_geometry(&R.attr, true, &g) != 0 || !g.ring_size)
+		return;
+	R.ringlen = g.ring_size;
+	R.ring = mmap(NULL, R.ringlen, PROT_READ | PROT_WRITE, MAP_SHARED, R.fd, (off_t)g.ring_off);
+	if (R.ring == MAP_FAILED)
+		IPC_FUZZ_FAIL("set-up: cannot map the ring of %s", path);
+}
+
 /* The harness's own view of the segment, as a peer would map it. */
 static void map_segment(void)
 {
@@ -432,6 +470,7 @@ static void map_segment(void)
 	R.seg = mmap(NULL, R.seglen, PROT_READ | PROT_WRITE, MAP_SHARED, R.fd, 0);
 	if (R.seg == MAP_FAILED)
 		IPC_FUZZ_FAIL("set-up: cannot map %s", path);
+	map_ring(path);
 }
 
 static void setup(void)
@@ -461,6 +500,8 @@ static void teardown(void)
 		if (R.h[s])
 			close_slot(s);
 	munmap(R.seg, R.seglen);
+	if (R.ring)
+		munmap(R.ring, R.ringlen);
 	close(R.fd);
 	must(ipc_mailbox_ref_unlink(NAME), "unlink()");
 }

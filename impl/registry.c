@@ -16,6 +16,7 @@ extern const struct ipc_subject ipc__subject_ref_fifo;
 extern const struct ipc_subject ipc__subject_native_msgpipe;
 extern const struct ipc_subject ipc__subject_ref_msgpipe;
 extern const struct ipc_subject ipc__subject_ref_mailbox;
+extern const struct ipc_subject ipc__subject_ref_mailbox_locked;
 extern const struct ipc_subject ipc__subject_native_posix_mq;
 extern const struct ipc_subject ipc__subject_native_sysv_msg;
 #ifndef IPCSPEC_NO_NNG /* a build without libnng (.clusterfuzzlite/build.sh) */
@@ -46,6 +47,7 @@ static const struct ipc_subject *const registry__bundled[] = {
 	&ipc__subject_native_msgpipe,
 	&ipc__subject_ref_msgpipe,
 	&ipc__subject_ref_mailbox,
+	&ipc__subject_ref_mailbox_locked,
 	&ipc__subject_native_posix_mq,
 	&ipc__subject_native_sysv_msg,
 #ifndef IPCSPEC_NO_NNG

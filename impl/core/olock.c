@@ -196,7 +196,14 @@ static int acquire_slow(struct ipc_side *s, int64_t deadline_ns)
 	uint32_t st_tok = 0; /* whose liveness st is */
 	bool slept = false;
 
-	limit = deadline_ns ? deadline_ns : ipc__now_ns() + IPC_LOCK_NONBLOCK_NS;
+	/* Taking the lock from a live holder (or revoking an idle sticky one)
+	 * is not a wait for the condition: a call of any timeout gets at
+	 * least the non-blocking grace, as one of timeout 0 does ("an
+	 * operation that can complete at once completes, whatever the
+	 * timeout"). */
+	limit = ipc__now_ns() + IPC_LOCK_NONBLOCK_NS;
+	if (deadline_ns > limit)
+		limit = deadline_ns;
 	for (;;) {
 		uint32_t v = atomic_load_explicit(s->lk, memory_order_relaxed);
 

@@ -7,7 +7,9 @@
  * party is a participant slot, so the death of any process is seen as its
  * close. Zero capacity is a rendezvous by offers: a blocking sender queues
  * an offer and waits until a receiver marks it TAKEN, or withdraws it when
- * its wait ends. Design: docs/ref-mailbox-design.md.
+ * its wait ends. The one exception is a bounded mailbox's own queue (send,
+ * recv): a ref-shmbuf ring at the end of the segment, whose senders and
+ * receivers never take the mutex (ring_*). Design: docs/ref-mailbox-design.md.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,11 +22,21 @@
 #include "mailbox/ref_mailbox.h"
 #include "mailbox/ref_mailbox_store.h"
 
-#define MB_VERSION 1u
+#define MB_VERSION 2u /* 2: the bounded mailbox queue on a ref-shmbuf ring */
 #define MB_ROLE    1u /* every party has the same ptab role; its flags say the rest */
+
+/* One side of the mailbox queue's ring (a bounded mailbox): the ring's
+ * handle, and a lock that lets one thread of the process at a time use it
+ * (a ref-shmbuf handle keeps per-caller state; a mailbox handle may be
+ * shared by threads). */
+struct mb_ring_end {
+	struct ipc_shmbuf *sb;
+	_Atomic uint32_t busy; /* 0 free, 1 held, 2 held and a thread waits */
+};
 
 struct ipc_mailbox {
 	struct mb_view v;
+	struct mb_ring_end tx, rx; /* sb NULL: no ring, or not this role */
 	uint32_t idx, token, flags, forkgen;
 };
 
@@ -56,8 +68,6 @@ static int mb_format(int fd, const struct mb_geom *g)
 	struct mb_hdr *hdr;
 	void *p;
 
-	if (ftruncate(fd, (off_t)g->file_size) != 0)
-		return IPC_ENOMEM;
 	IPC_GUARD(ipc__shm_grow(fd, 0, g->pool_off));
 	p = mmap(NULL, g->pool_off, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	IPC_ENSURE(p != MAP_FAILED, IPC_ENOMEM);
@@ -77,26 +87,74 @@ static int mb_format(int fd, const struct mb_geom *g)
 	return 0;
 }
 
-int ipc_mailbox_ref_create(const char *name, const struct ipc_mailbox_attr *attr)
+/* The queue's ring first: a header whose magic validates has its ring. */
+static int mb_format_all(int fd, const struct mb_geom *g)
+{
+	struct ipc_shmbuf_attr ra;
+
+	if (ftruncate(fd, (off_t)g->file_size) != 0)
+		return IPC_ENOMEM;
+	mb_ring_attr(g, &ra);
+	if (g->ring_size)
+		IPC_GUARD(ipc__shmbuf_format_at(fd, g->ring_off, &ra));
+	return mb_format(fd, g);
+}
+
+/* ring: the bounded mailbox queue on a ring (ref-mailbox), or in the
+ * locked pool with the inboxes (ref-mailbox-locked). */
+static int mb_create(const char *name, const struct ipc_mailbox_attr *attr, bool ring)
 {
 	struct mb_geom g;
 	int fd, rc;
 
 	IPC_ENSURE(attr != NULL, IPC_EINVAL);
 	IPC_GUARD(ipc__shm_check_name(name));
-	IPC_GUARD(mb_geometry(attr, &g));
+	IPC_GUARD(mb_geometry(attr, ring, &g));
 	fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC,
 		      (mode_t)(attr->mode & 0777));
 	if (fd < 0)
 		return mb_errno();
-	rc = mb_format(fd, &g);
+	rc = mb_format_all(fd, &g);
 	if (rc < 0)
 		(void)shm_unlink(name);
 	close(fd);
 	return rc;
 }
 
-/* Mark the mailbox removed and wake every waiter, then remove the name. */
+int ipc_mailbox_ref_create(const char *name, const struct ipc_mailbox_attr *attr)
+{
+	return mb_create(name, attr, true);
+}
+
+static int mb_create_locked(const char *name, const struct ipc_mailbox_attr *attr)
+{
+	return mb_create(name, attr, false);
+}
+
+/* Mark the mailbox in fd removed and wake every waiter, the ring's too
+ * (its waits check the flag: ipc__shmbuf_set_abort). */
+static void mb_mark_removed(int fd)
+{
+	struct stat st;
+	struct mb_geom g;
+	struct mb_hdr *hdr;
+	void *p = fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(struct mb_hdr)
+		      ? mmap(NULL, sizeof(struct mb_hdr), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+		      : MAP_FAILED;
+
+	if (p == MAP_FAILED)
+		return;
+	hdr = p;
+	if (hdr->magic == mb_magic()) {
+		atomic_store(&hdr->removed, 1);
+		mb_wake_all(hdr);
+		memcpy(&g, &hdr->g, sizeof(g)); /* a private copy, checked */
+		if (mb_check_geom(&g) == 0 && g.ring_size && (uint64_t)st.st_size >= g.file_size)
+			(void)ipc__shmbuf_wake_at(fd, g.ring_off);
+	}
+	munmap(p, sizeof(struct mb_hdr));
+}
+
 int ipc_mailbox_ref_unlink(const char *name)
 {
 	int fd;
@@ -104,17 +162,7 @@ int ipc_mailbox_ref_unlink(const char *name)
 	IPC_GUARD(ipc__shm_check_name(name));
 	fd = shm_open(name, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
 	if (fd >= 0) {
-		struct stat st;
-		void *p = fstat(fd, &st) == 0 && (size_t)st.st_size >= sizeof(struct mb_hdr)
-			      ? mmap(NULL, sizeof(struct mb_hdr), PROT_READ | PROT_WRITE,
-				     MAP_SHARED, fd, 0)
-			      : MAP_FAILED;
-		if (p != MAP_FAILED && ((struct mb_hdr *)p)->magic == mb_magic()) {
-			atomic_store(&((struct mb_hdr *)p)->removed, 1);
-			mb_wake_all(p);
-		}
-		if (p != MAP_FAILED)
-			munmap(p, sizeof(struct mb_hdr));
+		mb_mark_removed(fd);
 		close(fd);
 	}
 	return shm_unlink(name) == 0 ? 0 : mb_errno();
@@ -172,6 +220,28 @@ static int mb_join(struct ipc_mailbox *h, uint32_t flags)
 	return rc;
 }
 
+static int mb_attach_end(struct ipc_mailbox *h, struct mb_ring_end *e, int role)
+{
+	IPC_GUARD(ipc__shmbuf_attach_at(h->v.fd, h->v.g.ring_off, role, NULL, &e->sb));
+	ipc__shmbuf_set_intr(e->sb, true); /* -EINTR unless SA_RESTART, as here */
+	ipc__shmbuf_set_abort(e->sb, &h->v.hdr->removed);
+	ipc__shmbuf_set_fair(e->sb); /* receivers: none starves (MAILBOX-ORDER-5) */
+	return 0;
+}
+
+/* A sender is a producer of the ring, a receiver its consumer: the ring's
+ * end of stream is then the mailbox's (MAILBOX-EOS-*). */
+static int mb_attach_ring(struct ipc_mailbox *h)
+{
+	if (!h->v.g.ring_size)
+		return 0;
+	if (h->flags & IPC_MAILBOX_SEND)
+		IPC_GUARD(mb_attach_end(h, &h->tx, IPC_SHMBUF_PRODUCER));
+	if (h->flags & IPC_MAILBOX_RECV)
+		IPC_GUARD(mb_attach_end(h, &h->rx, IPC_SHMBUF_CONSUMER));
+	return 0;
+}
+
 int ipc_mailbox_ref_open(const char *name, uint32_t flags, struct ipc_mailbox **out)
 {
 	struct ipc_mailbox *h;
@@ -197,6 +267,11 @@ int ipc_mailbox_ref_open(const char *name, uint32_t flags, struct ipc_mailbox **
 		mb_handle_free(h);
 		return rc;
 	}
+	rc = mb_attach_ring(h);
+	if (rc < 0) {
+		(void)ipc_mailbox_ref_close(h);
+		return rc;
+	}
 	*out = h;
 	return 0;
 }
@@ -204,6 +279,13 @@ int ipc_mailbox_ref_open(const char *name, uint32_t flags, struct ipc_mailbox **
 int ipc_mailbox_ref_close(struct ipc_mailbox *h)
 {
 	IPC_ENSURE(h != NULL, IPC_EINVAL);
+	/* The ring first: its end of stream comes with the party's leaving. In
+	 * a forked child a ring handle is a copy too: detach only frees it. */
+	if (h->tx.sb)
+		(void)ipc_shmbuf_detach(h->tx.sb);
+	if (h->rx.sb)
+		(void)ipc_shmbuf_detach(h->rx.sb);
+	h->tx.sb = h->rx.sb = NULL;
 	/* In a forked child the handle is a copy: the party is the parent's. */
 	if (h->forkgen == ipc__fork_gen() && mb_lock(&h->v) == 0) {
 		if (mb_party_of(&h->v, h->token) == (int)h->idx)
@@ -471,6 +553,68 @@ static int mb_await_offer(struct ipc_mailbox *h, const struct mb_msg *m, uint32_
 	}
 }
 
+/* ---- the mailbox queue's ring ----------------------------------------------------------------- */
+
+/* One thread of this process at a time on a ring end. A thread that finds
+ * it busy waits as a blocked call would: deadline, signals. */
+static int mb_end_lock(struct mb_ring_end *e, int64_t timeout)
+{
+	uint32_t free_ = 0;
+	int64_t deadline;
+
+	if (IPC_LIKELY(atomic_compare_exchange_strong_explicit(
+		&e->busy, &free_, 1, memory_order_acquire, memory_order_relaxed)))
+		return 0;
+	IPC_ENSURE(timeout != 0, IPC_EAGAIN);
+	deadline = ipc__deadline(timeout);
+	while (atomic_exchange_explicit(&e->busy, 2, memory_order_acquire) != 0) {
+		int rc = ipc__futex_wait_intr(&e->busy, 2, deadline);
+
+		if (rc == IPC_ETIMEDOUT)
+			return ipc__expired_code(timeout);
+		if (rc == IPC_EINTR && !ipc__sig_restarts())
+			return IPC_EINTR;
+	}
+	return 0;
+}
+
+static void mb_end_unlock(struct mb_ring_end *e)
+{
+	if (atomic_exchange_explicit(&e->busy, 0, memory_order_release) == 2)
+		ipc__futex_wake(&e->busy, 1);
+}
+
+static bool mb_removed(const struct ipc_mailbox *h)
+{
+	return atomic_load_explicit(&h->v.hdr->removed, memory_order_acquire) != 0;
+}
+
+/* send on a bounded mailbox: a put on its ring, never the post office's
+ * lock. Capacity, order, end of stream and waits are the ring's. */
+static int mb_ring_send(struct ipc_mailbox *h, const void *buf, size_t len, int64_t timeout)
+{
+	int rc;
+
+	IPC_ENSURE(!mb_removed(h), IPC_EIDRM);
+	IPC_GUARD(mb_end_lock(&h->tx, timeout));
+	rc = ipc_shmbuf_put(h->tx.sb, buf, len, timeout);
+	mb_end_unlock(&h->tx);
+	return rc;
+}
+
+static ssize_t mb_ring_recv(struct ipc_mailbox *h, void *buf, size_t cap, int64_t timeout)
+{
+	ssize_t n;
+
+	IPC_ENSURE(!mb_removed(h), IPC_EIDRM);
+	IPC_GUARD(mb_end_lock(&h->rx, timeout));
+	n = ipc_shmbuf_get(h->rx.sb, buf, cap, timeout);
+	mb_end_unlock(&h->rx);
+	return n;
+}
+
+/* ---- send, the post office's way ------------------------------------------------------------ */
+
 static int mb_deliver(struct ipc_mailbox *h, const struct mb_msg *m, int64_t timeout)
 {
 	struct mb_wait w = {.timeout = timeout};
@@ -480,6 +624,8 @@ static int mb_deliver(struct ipc_mailbox *h, const struct mb_msg *m, int64_t tim
 	IPC_GUARD(mb_check(h, IPC_MAILBOX_SEND, timeout));
 	IPC_ENSURE(m->buf != NULL || m->len == 0, IPC_EINVAL);
 	IPC_ENSURE(m->len <= h->v.g.max_msg, IPC_EMSGSIZE);
+	if (m->to == 0 && h->tx.sb)
+		return mb_ring_send(h, m->buf, m->len, timeout);
 	IPC_GUARD(mb_lock(&h->v));
 	for (;;) {
 		rc = mb_try_deliver(h, m, timeout != 0, &slot);
@@ -610,6 +756,8 @@ static ssize_t mb_receive(struct ipc_mailbox *h, const struct mb_want *want, int
 
 	IPC_GUARD(mb_check(h, IPC_MAILBOX_RECV, timeout));
 	IPC_ENSURE(want->buf != NULL || want->cap == 0, IPC_EINVAL);
+	if (want->kind == MB_W_MBOX && h->rx.sb)
+		return mb_ring_recv(h, want->buf, want->cap, timeout);
 	IPC_GUARD(mb_lock(&h->v));
 	for (;;) {
 		n = mb_try_take(h, want);
@@ -678,37 +826,57 @@ int ipc_mailbox_ref_validate(struct ipc_mailbox *h)
 	IPC_GUARD(mb_lock(&h->v));
 	rc = mb_validate_locked(&h->v);
 	mb_unlock(&h->v);
+	IPC_GUARD(rc);
+	if (h->tx.sb || h->rx.sb)
+		rc = ipc_shmbuf_validate(h->tx.sb ? h->tx.sb : h->rx.sb);
 	return rc;
 }
 
 /* ---- the subject ---------------------------------------------------------------------------- */
 
-static const struct ipc_mailbox_ops mb_ops = {
-    .create = ipc_mailbox_ref_create,
-    .open = ipc_mailbox_ref_open,
-    .close = ipc_mailbox_ref_close,
-    .unlink = ipc_mailbox_ref_unlink,
-    .send = ipc_mailbox_ref_send,
-    .recv = ipc_mailbox_ref_recv,
-    .self_id = ipc_mailbox_ref_self_id,
-    .send_to = ipc_mailbox_ref_send_to,
-    .recv_from = ipc_mailbox_ref_recv_from,
-    .recv_any = ipc_mailbox_ref_recv_any,
-    .validate = ipc_mailbox_ref_validate,
-};
+#define REF_MAILBOX_CAPS                                                                           \
+	(IPC_MAILBOX_CAP_BLOCKING | IPC_MAILBOX_CAP_NONBLOCK | IPC_MAILBOX_CAP_TIMED |             \
+	 IPC_MAILBOX_CAP_ZERO | IPC_MAILBOX_CAP_BOUNDED | IPC_MAILBOX_CAP_UNBOUNDED |              \
+	 IPC_MAILBOX_CAP_CROSS_PROCESS | IPC_MAILBOX_CAP_END_OF_STREAM | IPC_MAILBOX_CAP_DIRECT |  \
+	 IPC_MAILBOX_CAP_REMOVE_WAKES | IPC_MAILBOX_CAP_PERSISTENCE | IPC_MAILBOX_CAP_PERMISSIONS | \
+	 IPC_MAILBOX_CAP_PEER_DEATH | IPC_MAILBOX_CAP_RESTART | IPC_MAILBOX_CAP_MEM_LIMIT)
+
+/* Both subjects share every operation but create (the ring or not). */
+#define REF_MAILBOX_OPS(create_fn)                                                                 \
+	{                                                                                          \
+	    .create = create_fn, .open = ipc_mailbox_ref_open, .close = ipc_mailbox_ref_close,      \
+	    .unlink = ipc_mailbox_ref_unlink, .send = ipc_mailbox_ref_send,                          \
+	    .recv = ipc_mailbox_ref_recv, .self_id = ipc_mailbox_ref_self_id,                       \
+	    .send_to = ipc_mailbox_ref_send_to, .recv_from = ipc_mailbox_ref_recv_from,             \
+	    .recv_any = ipc_mailbox_ref_recv_any, .validate = ipc_mailbox_ref_validate,             \
+	}
+
+static const struct ipc_mailbox_ops mb_ops = REF_MAILBOX_OPS(ipc_mailbox_ref_create);
 
 const struct ipc_subject ipc__subject_ref_mailbox = {
     .abi_version = IPC_SUBJECT_ABI_VERSION,
     .struct_size = sizeof(struct ipc_subject),
     .name = "ref-mailbox",
     .mechanism = IPC_MECH_MAILBOX,
-    .caps = IPC_MAILBOX_CAP_BLOCKING | IPC_MAILBOX_CAP_NONBLOCK | IPC_MAILBOX_CAP_TIMED |
-	    IPC_MAILBOX_CAP_ZERO | IPC_MAILBOX_CAP_BOUNDED | IPC_MAILBOX_CAP_UNBOUNDED |
-	    IPC_MAILBOX_CAP_CROSS_PROCESS | IPC_MAILBOX_CAP_END_OF_STREAM | IPC_MAILBOX_CAP_DIRECT |
-	    IPC_MAILBOX_CAP_REMOVE_WAKES | IPC_MAILBOX_CAP_PERSISTENCE |
-	    IPC_MAILBOX_CAP_PERMISSIONS | IPC_MAILBOX_CAP_PEER_DEATH | IPC_MAILBOX_CAP_RESTART |
-	    IPC_MAILBOX_CAP_MEM_LIMIT,
+    .caps = REF_MAILBOX_CAPS,
     .ops = &mb_ops,
-    .summary = "reference post office: a shared-memory segment with a robust mutex, message slots "
-	       "and queues rebuilt from slot states after a holder's death; rendezvous by offers",
+    .summary = "reference post office: a bounded mailbox's queue on a ref-shmbuf ring (a lock per "
+	       "side), the rest under a robust mutex, queues rebuilt from slot states after a "
+	       "holder's death; rendezvous by offers",
+};
+
+/* The same reference with its bounded mailbox queue kept in the locked pool
+ * (as before the ring): the path a mailbox too big for a ring takes
+ * (MB_RING_MAX), held to every clause on small ones too. */
+static const struct ipc_mailbox_ops mb_locked_ops = REF_MAILBOX_OPS(mb_create_locked);
+
+const struct ipc_subject ipc__subject_ref_mailbox_locked = {
+    .abi_version = IPC_SUBJECT_ABI_VERSION,
+    .struct_size = sizeof(struct ipc_subject),
+    .name = "ref-mailbox-locked",
+    .mechanism = IPC_MECH_MAILBOX,
+    .caps = REF_MAILBOX_CAPS,
+    .ops = &mb_locked_ops,
+    .summary = "ref-mailbox with its bounded mailbox queue in the locked pool, as a mailbox too "
+	       "big for a ring has it: every call takes the post office's robust mutex",
 };

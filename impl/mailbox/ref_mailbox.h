@@ -36,5 +36,6 @@ int ipc_mailbox_ref_validate(struct ipc_mailbox *h);
 
 /* The subject "ref-mailbox" (impl/registry.c lists it). */
 extern const struct ipc_subject ipc__subject_ref_mailbox;
+extern const struct ipc_subject ipc__subject_ref_mailbox_locked;
 
 #endif

@@ -18,25 +18,47 @@
 #define MB_ZERO_SLOTS    256u         /* offers in flight, zero capacity */
 #define MB_SPAN          (1ull << 30) /* the unbounded pool's virtual span */
 #define MB_MAX_SLOTS     (1u << 22)
+#define MB_RING_MAX      (4u << 20)   /* the largest mailbox-queue ring (backed whole) */
 #define MB_LOCK_SPINS    256u       /* trylock attempts before sleeping on the lock */
 #define MB_LOCK_CHECK_NS 100000000L /* a lock held this long: is its owner alive? */
 
 /* ---- geometry ------------------------------------------------------------------------------- */
 
-static uint64_t mb_pool_slots(const struct ipc_mailbox_attr *a, uint64_t slot_size)
+static uint64_t mb_pool_slots(const struct ipc_mailbox_attr *a, uint64_t slot_size, bool ring)
 {
 	uint64_t n;
 
 	if (a->capacity == 0)
 		return MB_ZERO_SLOTS;
-	if (a->capacity != IPC_MAILBOX_UNBOUNDED) /* the mailbox and every inbox full */
-		n = a->capacity * (MB_PARTIES + 1);
+	if (a->capacity != IPC_MAILBOX_UNBOUNDED) /* every inbox full, and the mailbox */
+		n = a->capacity * (MB_PARTIES + !ring);
 	else
 		n = (a->mem_limit ? a->mem_limit : MB_SPAN) / slot_size + MB_PARTIES;
 	return n < MB_MAX_SLOTS ? n : MB_MAX_SLOTS;
 }
 
-int mb_geometry(const struct ipc_mailbox_attr *a, struct mb_geom *g)
+void mb_ring_attr(const struct mb_geom *g, struct ipc_shmbuf_attr *ra)
+{
+	*ra = (struct ipc_shmbuf_attr){
+	    .capacity = g->capacity + IPC_MUTANT(MB_CAP_OFF_BY_ONE), .max_item = g->max_msg};
+}
+
+/* The footprint of the mailbox queue's ring, or 0 when it has none (not
+ * asked for, not bounded, or too big to back whole). */
+static uint64_t mb_ring_size(const struct mb_geom *g, bool ring)
+{
+	struct ipc_shmbuf_attr ra;
+	uint64_t size;
+
+	if (!ring || g->capacity == 0 || g->capacity == IPC_MAILBOX_UNBOUNDED)
+		return 0;
+	mb_ring_attr(g, &ra);
+	if (ipc__shmbuf_footprint(&ra, &size) != 0 || size > MB_RING_MAX)
+		return 0;
+	return size;
+}
+
+int mb_geometry(const struct ipc_mailbox_attr *a, bool ring, struct mb_geom *g)
 {
 	IPC_ENSURE(a != NULL && a->max_msg >= 1 && a->max_msg <= MB_MAX_MSG, IPC_EINVAL);
 	IPC_ENSURE(a->capacity == IPC_MAILBOX_UNBOUNDED || a->capacity <= (1u << 16), IPC_EINVAL);
@@ -45,9 +67,14 @@ int mb_geometry(const struct ipc_mailbox_attr *a, struct mb_geom *g)
 	g->max_msg = a->max_msg;
 	g->mem_limit = a->capacity == IPC_MAILBOX_UNBOUNDED ? a->mem_limit : 0;
 	g->slot_size = (sizeof(struct mb_slot) + a->max_msg + 7) & ~7ull;
-	g->slot_count = mb_pool_slots(a, g->slot_size);
+	g->ring_size = mb_ring_size(g, ring);
+	g->slot_count = mb_pool_slots(a, g->slot_size, g->ring_size != 0);
 	g->pool_off = (sizeof(struct mb_hdr) + MB_PAGE - 1) & ~(uint64_t)(MB_PAGE - 1);
 	g->file_size = g->pool_off + g->slot_count * g->slot_size;
+	if (g->ring_size) { /* after the pool, on a page of its own */
+		g->ring_off = (g->file_size + MB_PAGE - 1) & ~(uint64_t)(MB_PAGE - 1);
+		g->file_size = g->ring_off + g->ring_size;
+	}
 	return 0;
 }
 
@@ -58,7 +85,7 @@ int mb_check_geom(const struct mb_geom *g)
 	struct mb_geom want;
 
 	/* A geometry we would refuse to create is a corrupt one here. */
-	IPC_ENSURE(mb_geometry(&a, &want) == 0, IPC_EUCLEAN);
+	IPC_ENSURE(mb_geometry(&a, g->ring_size != 0, &want) == 0, IPC_EUCLEAN);
 	return memcmp(&want, g, sizeof(want)) == 0 ? 0 : IPC_EUCLEAN;
 }
 
@@ -527,6 +554,8 @@ int mb_validate_locked(struct mb_view *v)
 	IPC_ENSURE(hdr->hwm <= v->g.slot_count, IPC_EUCLEAN);
 	IPC_GUARD(ipc__ptab_validate(hdr->ptab));
 	IPC_GUARD(mb_validate_queue(v, &hdr->mbox, MB_DEST_MBOX));
+	/* With a ring the mailbox queue is there: nothing may wait in the pool. */
+	IPC_ENSURE(!v->g.ring_size || hdr->mbox.count == 0, IPC_EUCLEAN);
 	for (uint32_t d = 0; d < MB_PARTIES; d++)
 		IPC_GUARD(mb_validate_queue(v, &hdr->inbox[d], d));
 	for (uint32_t i = hdr->free_head; i != MB_NONE; i = mb_slot(v, i)->next, n++)

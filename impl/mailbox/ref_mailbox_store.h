@@ -20,6 +20,7 @@
 
 #include "core/core.h"
 #include "mailbox.h"
+#include "shmbuf/ref_shmbuf.h"
 
 #define MB_PARTIES   IPC_PART_TABLE /* parties at once (64) */
 #define MB_NONE      UINT32_MAX     /* no slot */
@@ -41,6 +42,8 @@ struct mb_geom {
 	uint64_t slot_size;  /* sizeof(struct mb_slot) + max_msg, rounded to 8 */
 	uint64_t slot_count; /* the pool */
 	uint64_t pool_off;   /* the header's size, a multiple of the page */
+	uint64_t ring_off;   /* the mailbox queue's ring (bounded n), page-aligned; or 0 */
+	uint64_t ring_size;  /* its footprint (ipc__shmbuf_footprint); 0: no ring */
 	uint64_t file_size;
 };
 
@@ -115,8 +118,11 @@ static inline uint32_t mb_hwm(const struct mb_view *v)
 	return hwm < v->g.slot_count ? hwm : (uint32_t)v->g.slot_count;
 }
 
-int mb_geometry(const struct ipc_mailbox_attr *attr, struct mb_geom *g);
+/* ring: put a bounded mailbox queue on a ref-shmbuf ring when its footprint
+ * is at most MB_RING_MAX (the ring is backed whole at create). */
+int mb_geometry(const struct ipc_mailbox_attr *attr, bool ring, struct mb_geom *g);
 int mb_check_geom(const struct mb_geom *g);
+void mb_ring_attr(const struct mb_geom *g, struct ipc_shmbuf_attr *ra);
 
 /* Lock (repairing after a dead holder) and unlock. */
 int mb_lock(struct mb_view *v);

@@ -21,7 +21,8 @@
 #define SHMBUF_SLIP 16         /* slots a streaming producer is let ahead */
 #define SHMBUF_SLIP_SPINS 64   /* pauses a consumer waits for that, at most */
 #define SHMBUF_SLIP_OFF 64     /* gets without slipping after a failed wait */
-#define SHMBUF_VERSION 3u /* 2: sticky lock bits, busy flags; 3: slot seq publishes */
+#define SHMBUF_VERSION 4u /* 2: sticky lock bits, busy flags; 3: slot seq publishes; 4: fair queue */
+#define FAIR_TOKEN_BITS 28 /* a fair_q entry: ticket << 28 | the sleeper's token */
 #define SHMBUF_HDR_SIZE 4096u                 /* header + table; the ring starts here */
 #define SHMBUF_SLOT_HDR 16u                   /* seq (8), len (4), pad (4) */
 #define SHMBUF_UNBOUNDED_SPAN (1ull << 30)    /* virtual span when unbounded */
@@ -29,6 +30,10 @@
 #define SHMBUF_MIN_CHUNK 4096u
 #define SHMBUF_MAX_BYTES (1ull << 44)         /* larger geometries: -ENOMEM */
 #define SHMBUF_SHORT_SLICE_NS 1000000LL       /* sleep slice without membarrier */
+
+/* ref-mailbox's bounded queue is this ring (impl/mailbox/ref_mailbox.c), so
+ * its lost-wake-up mutant is planted here too. */
+#define SHMBUF_LOST_WAKEUP (IPC_MUTANT(LOST_WAKEUP) || IPC_MUTANT(MB_LOST_WAKEUP))
 
 /* Internal "cannot complete now" results, distinct from every error. */
 #define SHMBUF_FULL 1
@@ -73,6 +78,10 @@ struct shmbuf_hdr {
 	_Atomic uint32_t cons_gone; /* hint: no consumer left (verified on use) */
 	alignas(IPC_HOTLINE) _Atomic uint64_t last_scan_ns;
 	_Atomic uint64_t reclaimed; /* unbounded: virtual bytes punched so far */
+	/* Fair consumers only (ipc__shmbuf_set_fair): the sleepers in line. */
+	alignas(IPC_HOTLINE) _Atomic uint32_t fair_n; /* entries set: a hint for the fast path */
+	_Atomic uint64_t fair_next;                     /* the last ticket given */
+	_Atomic uint64_t fair_q[IPC_PART_TABLE];        /* per consumer slot, or 0 */
 	alignas(IPC_HOTLINE) struct ipc_part ptab[IPC_PART_TABLE];
 };
 
@@ -97,8 +106,13 @@ struct ipc_shmbuf {
 	int64_t spin_ns;      /* adaptive spin budget before sleeping */
 	bool settle;          /* producer: check tail on the next put (settle_tail) */
 	uint32_t slip_off;    /* consumer: gets left without slipping (let_producer_slip) */
+	uint32_t slip;        /* consumer: SHMBUF_SLIP, or half of a smaller capacity */
 	struct ipc_side side; /* our role's lock (sticky state) */
 	bool intr;            /* a caught signal ends a wait with -EINTR */
+	const _Atomic uint32_t *abort; /* non-zero: a wait ends with -EIDRM (set_abort) */
+	bool fair;            /* consumer: sleepers are served in arrival order (set_fair) */
+	uint64_t ticket;      /* fair consumer: our place in line during a call, or 0 */
+	uint64_t lazy;        /* mutant MB_REDELIVER: head + 1 of an item taken, not released */
 	uint64_t off;         /* where the segment starts in fd (0 but for instances) */
 	int fd;
 	uint32_t role, idx, token, forkgen;
@@ -111,6 +125,7 @@ struct wctx {
 	int64_t deadline;
 	bool have_deadline;
 	bool spun;
+	int64_t defer_since; /* fair consumer: deferring to an older sleeper since, or 0 */
 };
 
 static int64_t wctx_deadline(struct wctx *w)
@@ -302,6 +317,8 @@ static int handle_map(struct ipc_shmbuf *h, int fd, uint64_t off, size_t size)
 	h->mask = h->g.slot_count - 1;
 	h->limit = h->g.capacity ? h->g.capacity + (IPC_MUTANT(CAP_OFF_BY_ONE) ? 1 : 0)
 				 : h->g.slot_count;
+	/* A producer held to a few slots can never get SHMBUF_SLIP ahead. */
+	h->slip = h->limit >= 2 * SHMBUF_SLIP ? SHMBUF_SLIP : (uint32_t)(h->limit / 2);
 	return 0;
 }
 
@@ -448,7 +465,7 @@ static void wake_peer(struct ipc_shmbuf *h, uint32_t bits)
 	if (!bits)
 		return;
 	if (h->role == IPC_SHMBUF_PRODUCER) {
-		if (!IPC_MUTANT(LOST_WAKEUP))
+		if (!SHMBUF_LOST_WAKEUP)
 			ipc__futex_bump_wake_all(&h->hdr->data_seq);
 	} else {
 		ipc__futex_bump_wake_all(&h->hdr->space_seq);
@@ -678,7 +695,7 @@ static int sleep_on(struct ipc_shmbuf *h, _Atomic uint32_t *seq, uint32_t v, int
 
 	if (now >= deadline)
 		return ipc__expired_code(timeout);
-	until = deadline - now > slice && !IPC_MUTANT(LOST_WAKEUP) ? now + slice : deadline;
+	until = deadline - now > slice && !SHMBUF_LOST_WAKEUP ? now + slice : deadline;
 	rc = h->intr ? ipc__futex_wait_intr(seq, v, until) : ipc__futex_wait(seq, v, until);
 	if (rc == IPC_ETIMEDOUT && h->intr) { /* a handler must not run unseen: ipc__sig_hold */
 		sigset_t old;
@@ -691,6 +708,12 @@ static int sleep_on(struct ipc_shmbuf *h, _Atomic uint32_t *seq, uint32_t v, int
 	adapt_spin(h, ipc__now_ns() - now);
 	/* A handler ran: -EINTR, unless SA_RESTART would restart the call. */
 	return rc == IPC_EINTR && !ipc__sig_restarts() ? IPC_EINTR : 0;
+}
+
+/* The embedding mechanism ended every wait (ipc__shmbuf_set_abort). */
+static bool aborted(const struct ipc_shmbuf *h)
+{
+	return h->abort && atomic_load_explicit(h->abort, memory_order_acquire);
 }
 
 /* Wait until a put may succeed: 0 to retry, or the expiry code. */
@@ -712,6 +735,7 @@ static int wait_space(struct ipc_shmbuf *h, struct wctx *w)
 	full = ipc__olock_announce_peer(&hdr->cons_lock); /* + membarrier if sticky */
 	if (space_ready(h) || consumers_gone(hdr))
 		return 0;
+	IPC_ENSURE(!aborted(h), IPC_EIDRM); /* after v: a later abort bumps past it */
 	return sleep_on(h, &hdr->space_seq, v, wctx_deadline(w), w->timeout, full);
 }
 
@@ -755,7 +779,7 @@ static void let_producer_slip(struct ipc_shmbuf *h, uint64_t head)
 		return;
 	}
 	for (i = 0; i < SHMBUF_SLIP_SPINS; i++) {
-		if (slot_published(h, head + SHMBUF_SLIP))
+		if (slot_published(h, head + h->slip))
 			return;
 		ipc__cpu_relax();
 	}
@@ -796,6 +820,8 @@ static int get_locked(struct ipc_shmbuf *h, void *buf, size_t cap, uint32_t *n)
 	struct shmbuf_hdr *hdr = h->hdr;
 	uint64_t head = atomic_load_explicit(&hdr->head, memory_order_relaxed);
 
+	if (IPC_MUTANT(MB_REDELIVER) && h->lazy == head + 1)
+		head++; /* the item we took last is released only with this one */
 	/* Bounded: the slot itself says whether it is published (acquire:
 	 * pairs with the producer's release of seq). Unbounded rings keep to
 	 * tail: a probe past the backed chunks would fault pages in. */
@@ -803,7 +829,7 @@ static int get_locked(struct ipc_shmbuf *h, void *buf, size_t cap, uint32_t *n)
 		let_producer_slip(h, head);
 		/* Producers publish in index order: with head + SLIP published,
 		 * so is every slot before it, and the next gets need no poll. */
-		h->cached = head + 1 + (slot_published(h, head + SHMBUF_SLIP) ? SHMBUF_SLIP : 0);
+		h->cached = head + 1 + (slot_published(h, head + h->slip) ? h->slip : 0);
 	}
 	if (h->cached - head - 1 >= h->limit) { /* cache says empty (or is stale) */
 		int rc = refresh_tail(h, head); /* SHMBUF_EMPTY, an error, or 0 */
@@ -819,7 +845,9 @@ static int get_locked(struct ipc_shmbuf *h, void *buf, size_t cap, uint32_t *n)
 	/* release: our copy-out happens-before a producer's acquire of head
 	 * that lets it overwrite the slot. A death after this line loses the
 	 * item with the dying consumer (its get never returned). */
-	atomic_store_explicit(&hdr->head, head + 1, memory_order_release);
+	atomic_store_explicit(&hdr->head, head + !IPC_MUTANT(MB_REDELIVER), memory_order_release);
+	if (IPC_MUTANT(MB_REDELIVER))
+		h->lazy = head + 1;
 	IPC_RACE("ipc/race/get/released");
 	if (!h->g.capacity)
 		reclaim_chunks(h, head + 1);
@@ -850,6 +878,92 @@ static bool data_ready(struct ipc_shmbuf *h)
 	return tail != head;
 }
 
+/* ---- fair consumers ----------------------------------------------------------------- */
+
+/* For ref-mailbox (no receiver starves, MAILBOX-ORDER-5). A fair consumer
+ * that must sleep takes a ticket, in line (fair_q, by its slot). While a
+ * live holder of an older ticket waits, a blocking get that finds an item
+ * defers to it, sleeping instead of competing for the item: every sleeper
+ * is woken by a put, and the oldest takes it. The line is a hint that can
+ * only delay: entries of the dead are cleared, and a deferral that lasts
+ * two slices (a lying entry) ends. Only the slow path reads the line. */
+static void fair_join(struct ipc_shmbuf *h)
+{
+	struct shmbuf_hdr *hdr = h->hdr;
+	uint64_t old;
+
+	if (!h->fair || h->ticket)
+		return;
+	h->ticket = atomic_fetch_add(&hdr->fair_next, 1) + 1;
+	old = atomic_exchange(&hdr->fair_q[h->idx % IPC_PART_TABLE],
+			      h->ticket << FAIR_TOKEN_BITS | h->token);
+	if (!old) /* else a dead predecessor's entry, counted already */
+		atomic_fetch_add(&hdr->fair_n, 1);
+}
+
+static void fair_leave(struct ipc_shmbuf *h)
+{
+	struct shmbuf_hdr *hdr = h->hdr;
+
+	h->ticket = 0;
+	if (atomic_exchange(&hdr->fair_q[h->idx % IPC_PART_TABLE], 0))
+		atomic_fetch_sub(&hdr->fair_n, 1);
+	if (data_ready(h)) /* the next in line may be deferring to us */
+		ipc__futex_bump_wake_all(&hdr->data_seq);
+}
+
+/* Is a live sleeper older than us in line? Clears the entries of the dead. */
+static bool fair_older(struct ipc_shmbuf *h)
+{
+	struct shmbuf_hdr *hdr = h->hdr;
+	uint64_t mine = h->ticket ? h->ticket : UINT64_MAX >> FAIR_TOKEN_BITS;
+
+	if (atomic_load(&hdr->fair_n) == 0)
+		return false;
+	for (uint32_t i = 0; i < IPC_PART_TABLE; i++) {
+		uint64_t e = atomic_load(&hdr->fair_q[i]);
+		uint32_t token = (uint32_t)(e & IPC_TOKEN_MASK);
+
+		if (!e || i == h->idx % IPC_PART_TABLE || e >> FAIR_TOKEN_BITS >= mine)
+			continue;
+		if ((token & (IPC_PART_TABLE - 1)) == i &&
+		    ipc__ptab_owner(hdr->ptab, token, IPC_SHMBUF_CONSUMER) == IPC_OWNER_ALIVE)
+			return true;
+		if (atomic_compare_exchange_strong(&hdr->fair_q[i], &e, 0))
+			atomic_fetch_sub(&hdr->fair_n, 1);
+	}
+	return false;
+}
+
+/* Should this blocking get leave the item to an older sleeper? Then *v is
+ * the data word to sleep on, read before the line (a leaver bumps it). */
+static bool fair_defer(struct ipc_shmbuf *h, struct wctx *w, uint32_t *v)
+{
+	int64_t now;
+
+	if (IPC_LIKELY(!h->fair) || w->timeout == 0)
+		return false;
+	*v = atomic_load(&h->hdr->data_seq);
+	if (!fair_older(h) || !data_ready(h)) {
+		w->defer_since = 0; /* nothing to leave: try, and queue if we must sleep */
+		return false;
+	}
+	fair_join(h);
+	now = ipc__now_ns();
+	if (!w->defer_since)
+		w->defer_since = now;
+	return now - w->defer_since <= 2 * IPC_SLICE_NS;
+}
+
+/* Sleep while an older sleeper takes the item (see fair_defer). */
+static int wait_turn(struct ipc_shmbuf *h, struct wctx *w, uint32_t v)
+{
+	bool full = ipc__olock_announce_peer(&h->hdr->prod_lock);
+
+	IPC_ENSURE(!aborted(h), IPC_EIDRM);
+	return sleep_on(h, &h->hdr->data_seq, v, wctx_deadline(w), w->timeout, full);
+}
+
 /* Wait until a get may succeed or end: 0 to retry, or the expiry code. */
 static int wait_data(struct ipc_shmbuf *h, struct wctx *w)
 {
@@ -865,6 +979,8 @@ static int wait_data(struct ipc_shmbuf *h, struct wctx *w)
 	full = ipc__olock_announce_peer(&hdr->prod_lock); /* + membarrier if sticky */
 	if (data_ready(h) || (producers_gone(hdr) && !IPC_MUTANT(NO_EOD)))
 		return 0;
+	IPC_ENSURE(!aborted(h), IPC_EIDRM); /* after v: a later abort bumps past it */
+	fair_join(h);
 	return sleep_on(h, &hdr->data_seq, v, wctx_deadline(w), w->timeout, full);
 }
 
@@ -877,30 +993,44 @@ static bool end_of_data(struct ipc_shmbuf *h)
 	return producers_gone(h->hdr);
 }
 
-ssize_t ipc_shmbuf_get(struct ipc_shmbuf *h, void *buf, size_t cap, int64_t timeout_ns)
+static ssize_t get_loop(struct ipc_shmbuf *h, void *buf, size_t cap, struct wctx *w)
 {
-	struct wctx w = { .timeout = timeout_ns };
-	uint32_t n = 0;
+	uint32_t n = 0, v;
 	int rc;
 
-	IPC_GUARD(check_handle(h, IPC_SHMBUF_CONSUMER));
-	IPC_ENSURE(buf != NULL || cap == 0, IPC_EINVAL);
-	IPC_ENSURE(timeout_ns >= -1, IPC_EINVAL);
 	for (;;) {
-		rc = get_attempt(h, buf, cap, &n, &w);
+		if (IPC_UNLIKELY(h->fair) && fair_defer(h, w, &v)) {
+			IPC_GUARD(wait_turn(h, w, v));
+			continue;
+		}
+		rc = get_attempt(h, buf, cap, &n, w);
 		if (IPC_LIKELY(rc != SHMBUF_EMPTY))
 			return rc < 0 ? rc : (ssize_t)n;
 		/* Streaming: the producer is usually a few ns behind. Spin on
 		 * plain loads before the costlier end-of-stream check. */
-		if (w.timeout != 0 && spin_until(h, &w, data_ready))
+		if (w->timeout != 0 && spin_until(h, w, data_ready))
 			continue;
 		if (end_of_data(h)) {
 			/* Producers left after publishing: drain what they left. */
-			rc = get_attempt(h, buf, cap, &n, &w);
+			rc = get_attempt(h, buf, cap, &n, w);
 			return rc == SHMBUF_EMPTY ? IPC_EOD : rc < 0 ? rc : (ssize_t)n;
 		}
-		IPC_GUARD(wait_data(h, &w));
+		IPC_GUARD(wait_data(h, w));
 	}
+}
+
+ssize_t ipc_shmbuf_get(struct ipc_shmbuf *h, void *buf, size_t cap, int64_t timeout_ns)
+{
+	struct wctx w = { .timeout = timeout_ns };
+	ssize_t n;
+
+	IPC_GUARD(check_handle(h, IPC_SHMBUF_CONSUMER));
+	IPC_ENSURE(buf != NULL || cap == 0, IPC_EINVAL);
+	IPC_ENSURE(timeout_ns >= -1, IPC_EINVAL);
+	n = get_loop(h, buf, cap, &w);
+	if (IPC_UNLIKELY(h->ticket))
+		fair_leave(h);
+	return n;
 }
 
 /* ---- segments in a caller's file (ref-msgpipe) ------------------------------------------ */
@@ -981,6 +1111,27 @@ int ipc__shmbuf_attach_at(int fd, uint64_t off, int role, const struct ipc__shmb
 void ipc__shmbuf_set_intr(struct ipc_shmbuf *h, bool on)
 {
 	h->intr = on;
+}
+
+void ipc__shmbuf_set_abort(struct ipc_shmbuf *h, const _Atomic uint32_t *flag)
+{
+	h->abort = flag;
+}
+
+void ipc__shmbuf_set_fair(struct ipc_shmbuf *h)
+{
+	h->fair = h->role == IPC_SHMBUF_CONSUMER;
+}
+
+int ipc__shmbuf_wake_at(int fd, uint64_t off)
+{
+	struct shmbuf_hdr *hdr;
+
+	IPC_GUARD(with_header(fd, off, &hdr));
+	ipc__futex_bump_wake_all(&hdr->data_seq);
+	ipc__futex_bump_wake_all(&hdr->space_seq);
+	munmap(hdr, SHMBUF_HDR_SIZE);
+	return 0;
 }
 
 /* The length of the item at head, left queued. */

@@ -7,6 +7,7 @@
 #ifndef IPCSPEC_REF_SHMBUF_H
 #define IPCSPEC_REF_SHMBUF_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,7 +37,14 @@ int ipc_shmbuf_segment(struct ipc_shmbuf *h, void **base, size_t *len);
  *  - set_intr: a caught signal ends a blocked put or get with -EINTR (one
  *    with SA_RESTART restarts it, as the kernel does).
  *  - peek: the length of the next item, left queued; never waits: -EAGAIN
- *    when empty, IPC_EOD at the end of the stream. */
+ *    when empty, IPC_EOD at the end of the stream.
+ * And for ref-mailbox (impl/mailbox/ref_mailbox.c), whose bounded queue is
+ * such a ring:
+ *  - set_abort: once *flag is non-zero, a put or get that must wait fails
+ *    with -EIDRM instead (the mailbox was removed);
+ *  - set_fair: a consumer handle's blocking gets are served in the order
+ *    their callers went to sleep (no receiver starves, MAILBOX-ORDER-5);
+ *  - wake_at: wake every waiter of the ring at off, so they re-check. */
 struct ipc__shmbuf_slot {
 	uint32_t idx, token;
 };
@@ -48,6 +56,9 @@ int ipc__shmbuf_attach_at(int fd, uint64_t off, int role, const struct ipc__shmb
 			  struct ipc_shmbuf **out);
 void ipc__shmbuf_set_intr(struct ipc_shmbuf *h, bool on);
 ssize_t ipc__shmbuf_peek(struct ipc_shmbuf *h);
+void ipc__shmbuf_set_abort(struct ipc_shmbuf *h, const _Atomic uint32_t *flag);
+void ipc__shmbuf_set_fair(struct ipc_shmbuf *h);
+int ipc__shmbuf_wake_at(int fd, uint64_t off);
 
 /* The subject "ref-shmbuf" (impl/registry.c lists it). */
 extern const struct ipc_subject ipc__subject_ref_shmbuf;
