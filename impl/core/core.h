@@ -226,6 +226,10 @@ enum ipc_owner_state {
 /* What is the holder of token? Reaps it when it is dead. */
 enum ipc_owner_state ipc__ptab_owner(struct ipc_part *tab, uint32_t token, uint32_t role);
 
+/* Does token still name a present participant of role? No system call: a
+ * dead one counts until it is reaped. */
+bool ipc__ptab_holds(struct ipc_part *tab, uint32_t token, uint32_t role);
+
 /* Invariants of the table: 0 or -EUCLEAN. */
 int ipc__ptab_validate(struct ipc_part *tab) IPC_MUST_USE;
 

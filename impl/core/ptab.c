@@ -172,6 +172,16 @@ enum ipc_owner_state ipc__ptab_owner(struct ipc_part *tab, uint32_t token, uint3
 									  : IPC_OWNER_GONE;
 }
 
+bool ipc__ptab_holds(struct ipc_part *tab, uint32_t token, uint32_t role)
+{
+	uint64_t w = atomic_load_explicit(&tab[token & (IPC_PART_TABLE - 1)].word,
+					  memory_order_acquire);
+
+	return part_present(w) && ipc__part_role(w) == role &&
+	       (ipc__part_gen(w) & IPC_TOKEN_GEN_MASK) ==
+		   (token & IPC_TOKEN_MASK) >> IPC_TOKEN_IDX_BITS;
+}
+
 int ipc__ptab_validate(struct ipc_part *tab)
 {
 	uint32_t i;

@@ -881,12 +881,15 @@ static bool data_ready(struct ipc_shmbuf *h)
 /* ---- fair consumers ----------------------------------------------------------------- */
 
 /* For ref-mailbox (no receiver starves, MAILBOX-ORDER-5). A fair consumer
- * that must sleep takes a ticket, in line (fair_q, by its slot). While a
- * live holder of an older ticket waits, a blocking get that finds an item
- * defers to it, sleeping instead of competing for the item: every sleeper
- * is woken by a put, and the oldest takes it. The line is a hint that can
- * only delay: entries of the dead are cleared, and a deferral that lasts
- * two slices (a lying entry) ends. Only the slow path reads the line. */
+ * that must sleep takes a ticket, in line (fair_q, by its slot), and keeps
+ * it until its get returns. A put wakes every sleeper; a woken one that
+ * finds an item while the holder of an older ticket is still present
+ * defers to it, sleeping again instead of competing: the longest sleeper
+ * takes the item, as a FIFO wake-one would give it. A running consumer (no
+ * ticket) is not held back: only sleepers queue. The line is a hint that
+ * can only delay: entries of participants gone are cleared (no system
+ * call: the dead count until reaped), and a deferral that lasts two slices
+ * (a lying entry, a dead holder) ends. Only the slow path reads the line. */
 static void fair_join(struct ipc_shmbuf *h)
 {
 	struct shmbuf_hdr *hdr = h->hdr;
@@ -916,7 +919,7 @@ static void fair_leave(struct ipc_shmbuf *h)
 static bool fair_older(struct ipc_shmbuf *h)
 {
 	struct shmbuf_hdr *hdr = h->hdr;
-	uint64_t mine = h->ticket ? h->ticket : UINT64_MAX >> FAIR_TOKEN_BITS;
+	uint64_t mine = h->ticket; /* only a sleeper defers */
 
 	if (atomic_load(&hdr->fair_n) == 0)
 		return false;
@@ -927,7 +930,7 @@ static bool fair_older(struct ipc_shmbuf *h)
 		if (!e || i == h->idx % IPC_PART_TABLE || e >> FAIR_TOKEN_BITS >= mine)
 			continue;
 		if ((token & (IPC_PART_TABLE - 1)) == i &&
-		    ipc__ptab_owner(hdr->ptab, token, IPC_SHMBUF_CONSUMER) == IPC_OWNER_ALIVE)
+		    ipc__ptab_holds(hdr->ptab, token, IPC_SHMBUF_CONSUMER))
 			return true;
 		if (atomic_compare_exchange_strong(&hdr->fair_q[i], &e, 0))
 			atomic_fetch_sub(&hdr->fair_n, 1);
@@ -941,14 +944,13 @@ static bool fair_defer(struct ipc_shmbuf *h, struct wctx *w, uint32_t *v)
 {
 	int64_t now;
 
-	if (IPC_LIKELY(!h->fair) || w->timeout == 0)
+	if (IPC_LIKELY(!h->ticket) || w->timeout == 0)
 		return false;
 	*v = atomic_load(&h->hdr->data_seq);
 	if (!fair_older(h) || !data_ready(h)) {
-		w->defer_since = 0; /* nothing to leave: try, and queue if we must sleep */
+		w->defer_since = 0; /* nothing to leave: try, and sleep again if we must */
 		return false;
 	}
-	fair_join(h);
 	now = ipc__now_ns();
 	if (!w->defer_since)
 		w->defer_since = now;
@@ -999,7 +1001,7 @@ static ssize_t get_loop(struct ipc_shmbuf *h, void *buf, size_t cap, struct wctx
 	int rc;
 
 	for (;;) {
-		if (IPC_UNLIKELY(h->fair) && fair_defer(h, w, &v)) {
+		if (IPC_UNLIKELY(h->ticket) && fair_defer(h, w, &v)) {
 			IPC_GUARD(wait_turn(h, w, v));
 			continue;
 		}
