@@ -28,6 +28,7 @@
 struct bench_cfg {
 	const char *subject; /* shmbuf subject under test, "ref-shmbuf" */
 	const char *pipe_subject; /* pipe subject under test, "ref-pipe" */
+	const char *mailbox_subject; /* mailbox subject under test, "ref-mailbox" */
 	const char *json;    /* output path, NULL for none */
 	const char *only;    /* run only this workload, NULL for all */
 	size_t size;         /* run only this item size, 0 for all */

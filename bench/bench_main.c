@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ipcspec-bench [--subject NAME] [--pipe-subject NAME] [--trials N]
+ * ipcspec-bench [--subject NAME] [--pipe-subject NAME] [--mailbox-subject NAME] [--trials N]
  *               [--time S] [--warm S] [--rounds N] [--rtt-budget S]
  *               [--json PATH] [--smoke] [--only WORKLOAD|GROUP] [--size BYTES]
  *
@@ -318,7 +318,8 @@ static void cfg_smoke(struct bench_cfg *c)
 
 static int parse_args(int argc, char **argv, struct bench_cfg *c)
 {
-	*c = (struct bench_cfg){.subject = "ref-shmbuf", .pipe_subject = "ref-pipe", .json = NULL, .trials = 5,
+	*c = (struct bench_cfg){.subject = "ref-shmbuf", .pipe_subject = "ref-pipe",
+				.mailbox_subject = "ref-mailbox", .json = NULL, .trials = 5,
 				.trial_ns = 300000000, .warm_ns = 50000000, .rounds = 20000, .warm_rounds = 1000,
 				.rtt_budget_ns = 500000000};
 	for (int i = 1; i < argc; i++) {
@@ -332,6 +333,8 @@ static int parse_args(int argc, char **argv, struct bench_cfg *c)
 			c->subject = v;
 		else if (!strcmp(a, "--pipe-subject"))
 			c->pipe_subject = v;
+		else if (!strcmp(a, "--mailbox-subject"))
+			c->mailbox_subject = v;
 		else if (!strcmp(a, "--json"))
 			c->json = *v ? v : NULL;
 		else if (!strcmp(a, "--trials"))
@@ -376,7 +379,7 @@ int main(int argc, char **argv)
 	static struct bench_row rows[2 * N_WORK * N_SIZES_MAX];
 	struct bench_ctx x = {0};
 	if (parse_args(argc, argv, &x.cfg) < 0) {
-		fprintf(stderr, "usage: %s [--subject NAME] [--pipe-subject NAME] [--trials N] [--time S] [--warm S] "
+		fprintf(stderr, "usage: %s [--subject NAME] [--pipe-subject NAME] [--mailbox-subject NAME] [--trials N] [--time S] [--warm S] "
 				"[--rounds N] [--rtt-budget S] [--json PATH] [--smoke] "
 				"[--only WORKLOAD|shmbuf|pipe|fifo|msgpipe|mailbox|framing] "
 				"[--size BYTES]\n", argv[0]);
@@ -400,11 +403,11 @@ int main(int argc, char **argv)
 		printf("note: ref-fifo or native-fifo not in this build: the fifo workloads are skipped\n");
 	if (!x.msgpipe || !x.msgpipe_native)
 		printf("note: ref-msgpipe or native-msgpipe not in this build: the msgpipe workloads are skipped\n");
-	x.mailbox = bench_subject_find(IPC_MECH_MAILBOX, "ref-mailbox");
+	x.mailbox = bench_subject_find(IPC_MECH_MAILBOX, x.cfg.mailbox_subject);
 	if (!x.mailbox || !bench_subject_find(IPC_MECH_MAILBOX, "native-posix-mq") ||
 	    !bench_subject_find(IPC_MECH_MAILBOX, "native-sysv-msg"))
-		printf("note: ref-mailbox, native-posix-mq or native-sysv-msg not in this build: "
-		       "their mailbox workloads are skipped\n");
+		printf("note: %s, native-posix-mq or native-sysv-msg not in this build: "
+		       "their mailbox workloads are skipped\n", x.cfg.mailbox_subject);
 	x.framing = bench_subject_find(IPC_MECH_FRAMING, "framing-unix-stream");
 	print_cfg(&x.cfg, s, x.pipe);
 	bench_pin(0); /* this process is always the producer / pinger */
