@@ -9,7 +9,7 @@
  * an offer and waits until a receiver marks it TAKEN, or withdraws it when
  * its wait ends. The one exception is a bounded mailbox's own queue (send,
  * recv): a ref-shmbuf ring at the end of the segment, whose senders and
- * receivers never take the mutex (ring_*). Design: docs/ref-mailbox-design.md.
+ * receivers never take the mutex (mb_ring_*). Design: docs/ref-mailbox-design.md.
  */
 #include <errno.h>
 #include <fcntl.h>
