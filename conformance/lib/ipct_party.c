@@ -160,6 +160,7 @@ static void ipct__poll_child(pid_t pid, int64_t deadline)
 		si.si_pid = 0;
 		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid)
 			return;
+		/* Polling the child's state, not synchronising: the deadline bounds us. */
 		nanosleep(&pause_ts, NULL);
 	}
 }

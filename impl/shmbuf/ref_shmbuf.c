@@ -938,13 +938,14 @@ static bool fair_older(struct ipc_shmbuf *h)
 	return false;
 }
 
-/* Should this blocking get leave the item to an older sleeper? Then *v is
- * the data word to sleep on, read before the line (a leaver bumps it). */
+/* Should this blocking get, a sleeper's (h->ticket set), leave the item to
+ * an older sleeper? Then *v is the data word to sleep on, read before the
+ * line (a leaver bumps it). */
 static bool fair_defer(struct ipc_shmbuf *h, struct wctx *w, uint32_t *v)
 {
 	int64_t now;
 
-	if (IPC_LIKELY(!h->ticket) || w->timeout == 0)
+	if (w->timeout == 0)
 		return false;
 	*v = atomic_load(&h->hdr->data_seq);
 	if (!fair_older(h) || !data_ready(h)) {
