@@ -334,26 +334,34 @@ uint32_t ipc__side_release(struct ipc_side *s);
 
 /* End an operation, after its last publishing store: PEER_WAIT if the other
  * side must be woken. A sticky holder keeps the lock: one relaxed load and
- * one release store, no locked instruction. */
-static inline uint32_t ipc__side_leave(struct ipc_side *s)
+ * one release store, no locked instruction. The _try form does only that
+ * and says false, having done nothing, when ipc__side_leave must run. */
+static inline bool ipc__side_leave_try(struct ipc_side *s)
 {
-	uint32_t v;
-
 	if (!s->sticky)
-		return ipc__side_release(s);
+		return false;
 	/* Compiler barrier only: W(tail/head) ; R(lk) becomes ordered when a
 	 * sleeper runs membarrier after setting PEER_WAIT (pairs with
 	 * ipc__olock_announce_peer): either we see PEER_WAIT, or the sleeper's
 	 * re-check sees what we published. */
 	atomic_signal_fence(memory_order_seq_cst);
-	v = atomic_load_explicit(s->lk, memory_order_relaxed);
-	if (IPC_LIKELY(v == (s->token | IPC_OLOCK_STICKY))) {
-		/* release: our critical section happens-before a revoker's
-		 * acquire load that sees busy 0. */
-		atomic_store_explicit(s->my_busy, 0, memory_order_release);
+	if (IPC_UNLIKELY(atomic_load_explicit(s->lk, memory_order_relaxed) !=
+			 (s->token | IPC_OLOCK_STICKY)))
+		return false;
+	/* release: our critical section happens-before a revoker's acquire
+	 * load that sees busy 0. */
+	atomic_store_explicit(s->my_busy, 0, memory_order_release);
+	return true;
+}
+
+static inline uint32_t ipc__side_leave(struct ipc_side *s)
+{
+	if (IPC_LIKELY(ipc__side_leave_try(s)))
 		return 0;
-	}
-	return ipc__side_leave_slow(s, v);
+	if (!s->sticky)
+		return ipc__side_release(s);
+	atomic_signal_fence(memory_order_seq_cst); /* as in ipc__side_leave_try */
+	return ipc__side_leave_slow(s, atomic_load_explicit(s->lk, memory_order_relaxed));
 }
 
 /* Detach: let go of the lock if we hold it (sticky); wakes lock sleepers. */
