@@ -64,7 +64,7 @@ int ipc__ptab_claim_as(struct ipc_part *tab, uint32_t role, pid_t pid, uint64_t 
 	uint32_t i, gen;
 	int pass;
 
-	for (pass = 0; pass < 2; pass++) {
+	for (pass = 0; pass < 3; pass++) {
 		for (i = 0; i < IPC_PART_TABLE; i++) {
 			if (try_claim(&tab[i], role, pid, start, &gen)) {
 				*idx = i;
@@ -72,8 +72,11 @@ int ipc__ptab_claim_as(struct ipc_part *tab, uint32_t role, pid_t pid, uint64_t 
 				return 0;
 			}
 		}
-		/* Full: dead participants may be holding slots. */
-		if (ipc__ptab_reap(tab) == 0)
+		/* Full: dead participants may be holding slots. Scan again even if
+		 * our reap freed none: another attacher may have reaped them between
+		 * our scan and our reap (the kill campaign saw -EUSERS with a
+		 * handful of live parties, about one full run in eight). */
+		if (ipc__ptab_reap(tab) == 0 && pass > 0)
 			break;
 	}
 	return IPC_EUSERS;
