@@ -797,19 +797,19 @@ static __attribute__((noinline)) int put_slow(struct ipc_shmbuf *h, const void *
 	}
 }
 
-/* put_fast entered the side and must not go on: leave, then the full path. */
-static __attribute__((noinline)) int put_bail(struct ipc_shmbuf *h, const void *item, size_t len,
-						int64_t timeout_ns)
-{
-	wake_peer(h, ipc__side_leave(&h->side));
-	return put_slow(h, item, len, timeout_ns);
-}
-
 /* The item is published; the leave needs more than the sticky fast step. */
 static __attribute__((noinline)) int put_leave(struct ipc_shmbuf *h)
 {
 	wake_peer(h, ipc__side_leave(&h->side));
 	return 0;
+}
+
+/* The fast put entered the side and must not go on: leave, then the full path. */
+static __attribute__((noinline)) int put_bail(struct ipc_shmbuf *h, const void *item, size_t len,
+						int64_t timeout_ns)
+{
+	(void)put_leave(h);
+	return put_slow(h, item, len, timeout_ns);
 }
 
 /* The streaming put: a small item, a bounded ring, our side held sticky,
